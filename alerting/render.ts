@@ -91,8 +91,9 @@ function openingLine(n: Notification): string {
 
 /**
  * How a resolve ended, short (for subjects and headers) and as a sentence. The engine resolving it
- * (`auto`) means the node recovered; by hand, the node's state says whether it still fails, and
- * then nothing pages for it until it recovers and fails again (a new incident). None for a message
+ * (`auto`) means the node recovered (a scheduled job by a run that succeeded, not by heartbeats
+ * resuming: it sends none); by hand, the node's state says whether it still fails, and then
+ * nothing pages for it until it recovers and fails again (a new incident). None for a message
  * built without the node's state (a channel's test).
  */
 function resolution(n: Notification): { short: string; sentence: string } | undefined {
@@ -101,7 +102,8 @@ function resolution(n: Notification): { short: string; sentence: string } | unde
   const node = oneLine(n.node.name);
   const after = formatDuration(Date.parse(incident.resolved_at) - Date.parse(incident.opened_at));
   if (incident.resolved_by === 'auto') {
-    const how = incident.category === 'node_down' ? 'heartbeats resumed' : 'healthy again';
+    // A job's heartbeats are its success pings: what ended its outage is a run that succeeded.
+    const how = incident.category !== 'node_down' ? 'healthy again' : n.scheduled ? 'a run succeeded' : 'heartbeats resumed';
     return { short: `${node} recovered after ${after}`, sentence: `${node} recovered (${how} at ${timeOfDay(incident.resolved_at, zoneOf(n))} after ${after})` };
   }
   if (incident.resolved_by === 'node_deleted') return { short: `${node} was deleted`, sentence: `${node} was deleted, which closed its incident after ${after}` };

@@ -1,4 +1,4 @@
-import { ackTimeoutHandler, escalationHandler, nodeEventsHandler, type PagingSetup } from '../src/incidents/handlers.ts';
+import { ackTimeoutHandler, escalationHandler, nodeEventsHandler, reasonHandler, type PagingSetup } from '../src/incidents/handlers.ts';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
 import { fanoutHandler, newsSender } from '../src/notifications/handlers.ts';
@@ -18,7 +18,7 @@ export const pagingSetup = (config: Pick<Config, 'roles' | 'smtpUrl'>): PagingSe
 
 /**
  * The on-call chain on the outbox: node events open and resolve incidents and write the opening
- * pages' ledger rows, escalation timers page the next level, acknowledgement timeouts reopen, and incident events become ledger
+ * pages' ledger rows (a node's new reason, a line on its incident's timeline), escalation timers page the next level, acknowledgement timeouts reopen, and incident events become ledger
  * rows and notification jobs. `setup` says whether the engine sends email (see pagingSetup), which
  * decides whether an email channel, or a person without channels of their own, can be reached.
  */
@@ -28,6 +28,7 @@ export function registerOnCallHandlers(registry: HandlerRegistry, queue: Deliver
   registry
     .on('node.state_changed', 'incidents', nodes)
     .on('node.deleted', 'incidents', nodes)
+    .on('node.reason_changed', 'incidents', reasonHandler())
     .on('incident.escalation_due', 'escalation', escalationHandler(setup))
     .on('incident.ack_timeout_due', 'ack_timeout', ackTimeoutHandler(setup));
   const fanout = fanoutHandler(send);

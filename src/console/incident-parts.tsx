@@ -315,6 +315,13 @@ function Entry(p: { e: TimelineEntry; names: Names }) {
           again, as it was resolved by hand
         </>
       );
+    case 'reason_changed':
+      // The node stayed down (or degraded) for another reason: the same outage, nobody paged again.
+      return (
+        <>
+          Still {str(d.node_state)}: {str(d.reason)} (the same outage, not paged again)
+        </>
+      );
     case 'policy_replaced':
       return <>Its escalation policy was deleted; it escalates by “{str(d.policy_name)}” now</>;
     case 'not_notified':

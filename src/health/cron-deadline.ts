@@ -144,8 +144,19 @@ function foremost(spans: Span[], i: number): Span {
 function missedRun(pings: JobPings, schedule: CronSchedule): Deadline {
   const due = awaitedRun(pings.lastSuccessAt, pings.watchingSince, schedule);
   const at = new Date(due.getTime() + schedule.grace_seconds * 1000);
-  return { at, reason: () => `no success ping for the run due at ${dueWords(due, schedule)}; ${lastRunEnded(pings.lastEndAt, at, schedule.time_zone)}` };
+  const since = pings.openRunStartedAt ?? null;
+  const last = since === null ? lastRunEnded(pings.lastEndAt, at, schedule.time_zone) : stillGoing(since, at, schedule.time_zone);
+  return { at, reason: () => `no success ping for the run due at ${dueWords(due, schedule)}; ${last}` };
 }
+
+/**
+ * A run that started and has not ended, said in a missed run's reason in place of when the last
+ * one ended: "a run started 2026-12-08 00:12:16 UTC (14s before the deadline) is still going".
+ * Without it a run that hangs and one that never started read the same, and the person paged
+ * looked for a crontab that was never installed while the job sat on a lock.
+ */
+const stillGoing = (since: Date, at: Date, zone: string): string =>
+  `a run started ${onClocks(since, zone, 'HH:mm:ss', since <= at ? `${silence(since, at)} before the deadline` : `${silence(at, since)} after the deadline`)} is still going`;
 
 /**
  * Whole seconds from `last` to `at`, as a down reason says them ("5m26s"): rounded down, never
@@ -273,6 +284,8 @@ export interface JobPings {
   runTimedFrom: Date | null;
   /** The later of when the schedule was set (the node's creation, or an edit) and the start of unbroken ingest coverage. */
   watchingSince: Date;
+  /** The open run's start ping, as it came (runTimedFrom may be later); null or absent when no run is open. */
+  openRunStartedAt?: Date | null;
 }
 
 /**
@@ -297,6 +310,7 @@ export function jobPings(lastSuccessAt: Date | null, runStartedAt: Date | null, 
     // Like the schedule's deadline, the limit counts only time in which the end could be heard.
     runTimedFrom: open ? new Date(Math.max(runStartedAt.getTime(), watchingFrom.getTime())) : null,
     watchingSince: new Date(Math.max(since, watchingFrom.getTime())),
+    openRunStartedAt: open ? runStartedAt : null,
   };
 }
 

@@ -78,6 +78,12 @@ export interface Snapshot {
    * an earlier streak) the recovery is stamped at the latest heartbeat, as before.
    */
   streakMetAt?: Date | null;
+  /**
+   * The reason stored with the current state (node_health.reason), read only while the node is down
+   * or degraded: a later judgement that finds the same state for another reason replaces it
+   * (Decision.reasonChange). Null or absent: not known, and no change of reason is looked for.
+   */
+  reason?: string | null;
 }
 
 /** A report the latest one replaced (see Snapshot.hiddenFailure), with its failed run if it was a failure ping. */
@@ -101,8 +107,23 @@ export interface Transition {
   reason: string;
 }
 
+/**
+ * The node stays in `state` (down or degraded) for another reason than the one stored: a job down
+ * for a missed run whose later runs fail, an agent back from silence still failing, a run that
+ * went quiet after failing. The same outage, so no transition (no log row, no page): the node's
+ * reason follows the latest evidence, and its open incident's timeline says so once per change.
+ */
+export interface ReasonChange {
+  state: State;
+  /** When the new evidence came: the report's receive time, or the deadline that passed. */
+  at: Date;
+  reason: string;
+}
+
 export interface Decision {
   transitions: Transition[];
+  /** The reason the node is left with changed after its last transition (or without one): see ReasonChange. */
+  reasonChange?: ReasonChange | null;
   /** When to look again if no heartbeat arrives first; null = only a heartbeat can change things. */
   nextCheckAt: Date | null;
   /** Heartbeat count to store with the final state (recovery counts heartbeats after it). */
@@ -186,6 +207,11 @@ interface BadChecks {
 }
 
 const NO_BAD_CHECKS: BadChecks = { warn: [], fail: [] };
+/**
+ * A job's failure ping whose run is no longer kept: what it said is not known now, so it never
+ * replaces the reason the node has (Trail.go), which said it when the run was there.
+ */
+const RUN_GONE: { state: State; reason: string } = { state: 'down', reason: 'reported failure' };
 const HEALTHY_REPORT: { state: State; reason: string } = { state: 'healthy', reason: 'ok' };
 
 function badChecks(checks: Checks): BadChecks {
@@ -249,7 +275,7 @@ function reported(
     if (failedRun) return { state: 'down', reason: failedRunReason(failedRun) };
     // A job's failure ping whose run is gone (the newest 100 are kept, /log pings among them) when
     // the node is judged again: still the job's words, not an agent's.
-    if (scheduled && !detail) return { state: 'down', reason: 'reported failure' };
+    if (scheduled && !detail) return RUN_GONE;
     return { state: 'down', reason: detail ? `agent reported failing (${detail})` : 'agent reported failing' };
   }
   if (status === 'degraded') {
@@ -275,6 +301,9 @@ export const okBeatNoun = (scheduled: boolean, n: number): string => `${schedule
 const maintenanceEnded = (policy: Policy, last: Date | null) =>
   last === null ? `maintenance ended; no ${policy.schedule ? 'ping' : 'heartbeat'} yet` : `maintenance ended; waiting for ${okBeatNoun(!!policy.schedule, 2)}`;
 
+/** The states whose reason follows the latest evidence while they last (Trail.go): those an incident is open for. */
+const OUTAGES: ReadonlySet<State> = new Set<State>(['down', 'degraded']);
+
 /**
  * The transitions a judgement makes, in order, and the state they leave the node in. A class
  * rather than closures inside decide: two closures and their context per judged node were most of
@@ -286,6 +315,10 @@ class Trail {
   since: Date;
   /** Recovery counts ok heartbeats received after the current state was entered. */
   entryReceived: number;
+  /** Why the node is in its current state: the stored reason, then each transition's (null: not known). */
+  reason: string | null;
+  /** A new reason for the state the trail is in, found after its last transition (or without one). */
+  reasonChange: ReasonChange | null = null;
 
   constructor(
     private readonly s: Snapshot,
@@ -295,6 +328,12 @@ class Trail {
     this.state = s.state;
     this.since = s.since;
     this.entryReceived = s.receivedAtEntry;
+    this.reason = s.reason ?? null;
+  }
+
+  /** What the judgement decided, with `nextCheckAt` (when to look again). */
+  decision(nextCheckAt: Date | null): Decision {
+    return { transitions: this.transitions, nextCheckAt, receivedAtEntry: this.entryReceived, reasonChange: this.reasonChange };
   }
 
   /** The earliest instant the next transition may be stamped at. */
@@ -302,15 +341,25 @@ class Trail {
     return this.since < this.floor ? this.floor : this.since;
   }
 
-  go(to: State, at: Date, reason: string): void {
-    if (to === this.state) return;
+  /** `renames` false: a judgement that knows less than the stored reason, which it must not replace. */
+  go(to: State, at: Date, reason: string, renames = true): void {
     // The log is monotonic: a transition never predates the state it leaves (nor a window's end).
     const notBefore = this.notBefore;
     const stamped = at.getTime() < notBefore.getTime() ? notBefore : at;
+    if (to === this.state) {
+      // Still down (or degraded), for a reason the stored one no longer says: it follows the evidence.
+      if (renames && this.reason !== null && reason !== this.reason && OUTAGES.has(to)) {
+        this.reason = reason;
+        this.reasonChange = { state: to, at: stamped, reason };
+      }
+      return;
+    }
     this.transitions.push({ from: this.state, to, at: stamped, reason });
     this.state = to;
     this.since = stamped;
     this.entryReceived = this.s.received;
+    this.reason = reason;
+    this.reasonChange = null;
   }
 }
 
@@ -358,7 +407,7 @@ function judgeReport(t: Trail, s: Snapshot, policy: Policy, staleUntil: Date | n
     }
   }
   if (report.state !== 'healthy') {
-    if (judged(last)) t.go(report.state, heard(last), report.reason);
+    if (judged(last)) t.go(report.state, heard(last), report.reason, report !== RUN_GONE);
     return;
   }
   // Ok reports from before `staleUntil` (inside a window, or before a gap) never make a recovery,
@@ -454,7 +503,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   // 2. Maintenance overrides everything while a window covers the node.
   if (s.maintenanceFrom !== null) {
     t.go('maintenance', s.maintenanceFrom, 'maintenance window');
-    return { transitions: t.transitions, nextCheckAt: null, receivedAtEntry: t.entryReceived };
+    return t.decision(null);
   }
 
   // 2b. Out of a window: what the node is at the window's end (windows end exclusive). Healthy if
@@ -484,7 +533,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
     } else if (last === null || last < windowEnd) {
       if (alive !== null && alive.at <= windowEnd && alive.at > coverage.seenAt) {
         // Silent at the end, unless a heartbeat still in a buffer says otherwise: look again.
-        return { transitions: t.transitions, nextCheckAt: new Date(now.getTime() + WATERMARK_RECHECK_MS), receivedAtEntry: t.entryReceived };
+        return t.decision(new Date(now.getTime() + WATERMARK_RECHECK_MS));
       }
       const n = policy.successesForRecovery;
       const recovered =
@@ -512,7 +561,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   if (staleUntil !== null && silence !== null && silence.at <= staleUntil) {
     silence = silenceDeadline(s, policy, staleUntil > coverage.since ? staleUntil : coverage.since);
   }
-  if (silence === null) return { transitions: t.transitions, nextCheckAt: null, receivedAtEntry: t.entryReceived };
+  if (silence === null) return t.decision(null);
 
   // 3. Silence: down at the deadline, but only once ingest has flushed past it, so a heartbeat
   //    received just before the deadline and still in a buffer is never mistaken for silence.
@@ -524,7 +573,7 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       // it at its receive time, then the silence after it.
       if (last !== null && last > t.since) judgeReport(t, s, policy, staleUntil, dark);
       t.go('down', deadline, downReason(s, silence));
-      return { transitions: t.transitions, nextCheckAt: null, receivedAtEntry: t.entryReceived };
+      return t.decision(null);
     }
   }
 
@@ -534,5 +583,5 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
   if (t.state === 'maintenance') t.go('unknown', windowEnd ?? now, maintenanceEnded(policy, last));
 
   const nextCheckAt = deadline <= now ? new Date(now.getTime() + WATERMARK_RECHECK_MS) : deadline;
-  return { transitions: t.transitions, nextCheckAt, receivedAtEntry: t.entryReceived };
+  return t.decision(nextCheckAt);
 }

@@ -55,6 +55,7 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
         failedRun: runOf(row.failed_run),
         hiddenFailure: row.hidden_failure_at_ms === null ? null : hiddenFailureOf(row, row.hidden_failure_at_ms),
         streakMetAt: dateOf(row.streak_met_at_ms),
+        reason: row.reason,
       },
       policyOf(row),
       now,
@@ -69,16 +70,18 @@ export function plan(rows: DueRow[], coverage: Coverage, maintenance: Map<string
       received: row.received,
       leavesHealthy: row.state === 'healthy' && last !== undefined && last.to !== 'healthy',
     });
-    if (!last) continue;
+    const renamed = d.reasonChange ?? null;
+    if (!last && !renamed) continue;
     writes.push({
       nodeId: row.node_id,
       nodeName: row.name,
       expectedVersion: row.version,
-      state: last.to,
-      since: last.at,
-      reason: last.reason,
+      state: last?.to ?? row.state,
+      since: last?.at ?? new Date(row.since_ms),
+      reason: renamed?.reason ?? last!.reason,
       receivedAtEntry: d.receivedAtEntry,
       transitions: d.transitions,
+      reasonChange: renamed,
     });
   }
   return { writes, reschedules };

@@ -1,5 +1,5 @@
 import type { CronSchedule } from './cron-deadline.ts';
-import type { Checks, HeartbeatStatus, State } from './decide.ts';
+import type { Checks, HeartbeatStatus, ReasonChange, State } from './decide.ts';
 
 // What the evaluator reads about a due node and what it writes back. The rules themselves are
 // decide.ts (pure); plan() in machine.ts turns due rows into these writes.
@@ -42,6 +42,8 @@ export interface DueRow {
   hidden_failure_run: { exit_code: number | null; tail: string | null } | null;
   /** When the recovery threshold was met (sql/0034), read only while newer than the state. */
   streak_met_at_ms: number | null;
+  /** The stored reason, read only for a node down or degraded (decide.ts's Snapshot.reason). */
+  reason: string | null;
   wake: number;
   /** Consecutive failed attempts to judge the node; such a node is judged alone. */
   failures: number;
@@ -70,7 +72,10 @@ export interface NodeWalk {
 
 export type PassCursor = DueCursor | NodeWalk;
 
-/** A node's new state, its log rows and its events, written as a compare-and-set on `expectedVersion`. */
+/**
+ * A node's new state, its log rows and its events, written as a compare-and-set on `expectedVersion`:
+ * its transitions, a new reason for the state it is left in (reasonChange), or both.
+ */
 export interface HealthWrite {
   nodeId: string;
   nodeName: string;
@@ -80,6 +85,8 @@ export interface HealthWrite {
   reason: string;
   receivedAtEntry: number;
   transitions: Array<{ from: State; to: State; at: Date; reason: string }>;
+  /** The reason changed after the last transition, or without one (no log row, no version): a `node.reason_changed` event. */
+  reasonChange?: ReasonChange | null;
 }
 
 /** When to judge a node next (see store.reschedule for why `wake` and `received` are carried). */

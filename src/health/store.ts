@@ -59,7 +59,10 @@ const dueRows = (sql: Queryable) => sql`
            case when d.hidden_failure_at > h.since then d.hidden_failure_status end,
            case when d.hidden_failure_at > h.since then d.hidden_failure_checks end,
            case when d.hidden_failure_status = 'failing' and d.hidden_failure_at > h.since
-                then ${failedRunAt(sql, sql`d.hidden_failure_at`)} end as hidden_failure_run
+                then ${failedRunAt(sql, sql`d.hidden_failure_at`)} end as hidden_failure_run,
+           -- The reason, for a node down or degraded: a judgement of the same state for another
+           -- reason replaces it (decide.ts, ReasonChange). A healthy fleet's pass reads none.
+           case when h.state in ('down', 'degraded') then h.reason end as reason
     from node_due d
     join nodes n on n.id = d.node_id
     join node_health h on h.node_id = d.node_id
@@ -70,7 +73,7 @@ const dueRows = (sql: Queryable) => sql`
 
 type DueValues = [
   string, string, CronSchedule | null, State, HeartbeatStatus | null, Checks | null, string, DueRow['failed_run'],
-  HeartbeatStatus | null, Checks | null, DueRow['failed_run'],
+  HeartbeatStatus | null, Checks | null, DueRow['failed_run'], string | null,
 ];
 
 const numbers = new IntArrayReader();
@@ -106,6 +109,7 @@ function dueRowOf(v: DueValues): DueRow {
     hidden_failure_status: v[8],
     hidden_failure_checks: v[9],
     hidden_failure_run: v[10],
+    reason: v[11],
   };
 }
 
@@ -229,14 +233,18 @@ const withPrimaryKeyJoins = <T>(tx: Queryable, fn: () => Promise<T>) => withPlan
 /**
  * Writes state changes, their log rows and their outbox rows in the caller's transaction, as a
  * compare-and-set on version: a node whose version moved since it was read (another writer won)
- * is skipped whole — no log row, no event. Returns the ids that were written.
+ * is skipped whole — no log row, no event. Returns the ids that were written. A new reason for
+ * the state a node is left in (HealthWrite.reasonChange) is stored with it and leaves as a
+ * `node.reason_changed` event after the node's transitions, for its open incident's timeline: no
+ * log row and no new version, as the node is in the same state, the same outage.
  */
 export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now: Date): Promise<Set<string>> {
   if (writes.length === 0) return new Set();
   const won = await withPrimaryKeyJoins(tx, () =>
     tx<{ node_id: string }[]>`
       update node_health h
-      set state = v.state, since = v.since, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
+      -- A new reason alone (n = 0) keeps the state's start as stored, to the microsecond.
+      set state = v.state, since = case when v.n > 0 then v.since else h.since end, reason = v.reason, version = h.version + v.n, received_at_entry = v.entry
       from unnest(
         ${plainArray(writes.map((w) => w.nodeId))}::uuid[], ${plainArray(writes.map((w) => w.expectedVersion))}::int[],
         ${plainArray(writes.map((w) => w.transitions.length))}::int[], ${plainArray(writes.map((w) => w.state))}::text[],
@@ -251,9 +259,10 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
   const t = writes
     .filter((w) => won.has(w.nodeId))
     .flatMap((w) => w.transitions.map((tr, i) => ({ nodeId: w.nodeId, name: w.nodeName, version: w.expectedVersion + i + 1, ...tr })));
-  if (t.length === 0) return won;
-  // The rows, the outbox's wake-up and the live notices in one round trip.
-  const written = tx`
+  const renamed = writes.filter((w) => w.reasonChange && won.has(w.nodeId));
+  if (t.length === 0 && renamed.length === 0) return won;
+  // The rows, the outbox's wake-up and the live notices in one round trip; a node's new reason after its transitions.
+  const written = t.length === 0 ? undefined : tx`
     with t as (
       select * from unnest(
         ${plainArray(t.map((x) => x.nodeId))}::uuid[], ${plainArray(t.map((x) => x.version))}::int[], ${plainArray(t.map((x) => x.from))}::text[],
@@ -275,11 +284,28 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     from t order by ord`.execute();
   await Promise.all([
     written,
+    renamed.length === 0 ? undefined : reasonChanges(tx, renamed, now),
     tx`select pg_notify(${OUTBOX_CHANNEL}, '')`,
     // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
-    notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
+    t.length === 0 ? undefined : notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
   ]);
   return won;
+}
+
+/** The `node.reason_changed` events of nodes left in their state for a new reason (started at the call, after the transitions' rows). */
+function reasonChanges(tx: Queryable, writes: HealthWrite[], now: Date) {
+  return tx`
+    insert into outbox (topic, key, payload, created_at, available_at)
+    select 'node.reason_changed', node_id::text,
+           jsonb_build_object('node_id', node_id, 'node_name', node_name, 'state', state, 'at', at, 'reason', reason, 'state_version', state_version),
+           ${now}, ${now}
+    from unnest(
+      ${plainArray(writes.map((w) => w.nodeId))}::uuid[], ${textArray(writes.map((w) => w.nodeName))}::text[],
+      ${plainArray(writes.map((w) => w.reasonChange!.state))}::text[], ${plainArray(writes.map((w) => w.reasonChange!.at.toISOString()))}::text[],
+      ${textArray(writes.map((w) => w.reasonChange!.reason))}::text[],
+      ${plainArray(writes.map((w) => w.expectedVersion + w.transitions.length))}::int[]
+    ) with ordinality as r(node_id, node_name, state, at, reason, state_version, ord)
+    order by ord`.execute();
 }
 
 /**

@@ -3,7 +3,7 @@ import type { NewsSender } from '../notifications/handlers.ts';
 import type { EmailSetup } from '../oncall/model.ts';
 import type { HandlerContext, OutboxHandler } from '../outbox/registry.ts';
 import type { OutboxEvent } from '../outbox/topics.ts';
-import { escalate, expireAcknowledgements, followNodes, pageLater, type NodeChange } from './service.ts';
+import { escalate, expireAcknowledgements, followNodes, noteNewReasons, pageLater, type NodeChange } from './service.ts';
 
 function changeOf(e: OutboxEvent<'node.state_changed' | 'node.deleted'>): NodeChange {
   if (e.topic === 'node.deleted') return { nodeId: e.payload.node_id, nodeName: e.payload.node_name, from: null, to: 'deleted', at: new Date(e.payload.at), reason: 'node deleted' };
@@ -50,6 +50,14 @@ export function nodeEventsHandler(sendPages: NewsSender, setup: PagingSetup): Ou
     }
   };
 }
+
+/** node.reason_changed → a line on the node's open incident's timeline, and nothing else (see noteNewReasons). */
+export const reasonHandler = (): OutboxHandler<'node.reason_changed'> => async (events, ctx) => {
+  await noteNewReasons(
+    ctx.tx,
+    events.map((e) => ({ nodeId: e.payload.node_id, state: e.payload.state, at: new Date(e.payload.at), reason: e.payload.reason })),
+  );
+};
 
 /** incident.escalation_due → the next level paged (see escalate). */
 export const escalationHandler =

@@ -428,6 +428,40 @@ export async function followNodes(tx: Tx, changes: NodeChange[], now: Date, emai
   return { pages: news, directory, unrouted };
 }
 
+/** A node judged in the same state for a new reason (the evaluator's `node.reason_changed`). */
+export interface NewReason {
+  nodeId: string;
+  state: State;
+  at: Date;
+  reason: string;
+}
+
+/**
+ * The most `reason_changed` lines one incident's timeline gets. A job whose output names the time,
+ * or an agent whose failing checks come and go, gives a new reason at every run or heartbeat: the
+ * node's reason keeps following it, the timeline stops at this many (a day of a 2-minute job's
+ * changing errors is 720).
+ */
+export const REASON_NOTES_MAX = 50;
+
+/**
+ * A node stays down (or degraded) for a new reason: its open incident of that category says so on
+ * its timeline (`reason_changed`, with the state and the reason, at the evidence's time but never
+ * before the incident opened). Nothing else: the same outage, so no page, no escalation step
+ * released, no version moved (If-Match is for what someone acted on). No open incident (resolved
+ * by hand, or none opened): nothing, as nobody follows a closed one.
+ */
+export async function noteNewReasons(tx: Tx, changes: NewReason[]): Promise<void> {
+  const open = await store.lockOpenIncidents(tx, changes.map((c) => c.nodeId));
+  const entries = changes.flatMap((c): TimelineEntry[] => {
+    const incident = open.find((i) => i.node_id === c.nodeId && i.category === categoryFor(c.state));
+    if (!incident) return [];
+    const at = c.at < incident.opened_at ? incident.opened_at : c.at;
+    return [{ incident_id: incident.id, at, kind: 'reason_changed', detail: { node_state: c.state, reason: c.reason } }];
+  });
+  await store.addTimelineUpTo(tx, entries, REASON_NOTES_MAX);
+}
+
 /**
  * Deletes the pending re-checks of these incidents, for the caller to arm one in their place. A
  * row another worker holds is being handled: its escalate finds the step by the incident row it

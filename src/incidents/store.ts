@@ -261,6 +261,16 @@ export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Prom
   await notifyAll(tx, LIVE_CHANNEL, incidentNotices(entries.map((e) => e.incident_id)));
 }
 
+/** Writes each entry unless its incident has `max` of its kind already (one entry per incident at most). */
+export async function addTimelineUpTo(tx: Queryable, entries: TimelineEntry[], max: number): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = await tx<{ incident_id: string }[]>`
+    insert into incident_timeline (incident_id, at, kind, detail) ${timelineRows(tx, entries)}
+    where (select count(*) from incident_timeline t where t.incident_id = v.incident_id and t.kind = v.kind) < ${max}
+    returning incident_id::text`;
+  await notifyAll(tx, LIVE_CHANNEL, incidentNotices(rows.map((r) => r.incident_id)));
+}
+
 /**
  * Writes each entry unless its incident has one of its kind already: a timeline that says a thing
  * once (an outage resolved by hand seen again, however many blind spots it lasts through).

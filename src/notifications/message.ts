@@ -140,6 +140,7 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
     // one several people name as their own, is shared: UTC and names.
     if (reader !== null) n.reader = { user_id: reader, time_zone: readers.zones.get(reader) ?? 'UTC' };
     if (levels !== undefined) n.levels = levels;
+    if (nodes.get(incident.node_id)?.scheduled) n.scheduled = true;
     if (links) {
       n.links = linksFor(links, d, reader, incident);
       n.incidentUrl = incidentPageUrl(links.publicUrl, incident.id);

@@ -38,6 +38,8 @@ export interface Notification {
    * is still failing.
    */
   nodeState?: string | null;
+  /** The node is a scheduled job (a node with a cron schedule): a recovery is a run that succeeded, not heartbeats resuming. */
+  scheduled?: boolean;
   /**
    * The basis of the Message-ID of the incident's opening email to this recipient: an email about
    * the incident's later events answers it (In-Reply-To), so mail clients thread them.

@@ -18,6 +18,21 @@ export interface NodeStateChanged {
   state_version: number;
 }
 
+/**
+ * A node stays down (or degraded) for a new reason (written by the evaluator with the node's new
+ * reason, in SQL: src/health/store.ts): the same outage, so no transition and nobody paged; its open
+ * incident's timeline says so. Keyed by node, so it follows the transition that opened the incident.
+ */
+export interface NodeReasonChanged {
+  node_id: string;
+  node_name: string;
+  state: State;
+  at: string;
+  reason: string;
+  /** The node's version it was written at (no new one: its state did not change). */
+  state_version: number;
+}
+
 /** A node was deleted with its rows; handlers close what they opened for it. Keyed by node. */
 export interface NodeDeleted {
   node_id: string;
@@ -82,6 +97,7 @@ export interface AckTimeoutDue {
 
 export interface Topics {
   'node.state_changed': NodeStateChanged;
+  'node.reason_changed': NodeReasonChanged;
   'node.deleted': NodeDeleted;
   'incident.opened': IncidentChanged;
   'incident.escalated': IncidentChanged;
@@ -96,6 +112,7 @@ export type Topic = keyof Topics & string;
 /** Every topic the engine writes, next to Topics: what must know them all at start (their counters start at 0) reads it. */
 export const TOPICS = [
   'node.state_changed',
+  'node.reason_changed',
   'node.deleted',
   'incident.opened',
   'incident.escalated',

@@ -48,6 +48,7 @@ function row(i: number): DueRow {
     ok_streak: last === null ? 0 : 1,
     received: last === null ? 0 : 5,
     run_started_at_ms: null,
+    reason: null,
     failed_run: null,
     hidden_failure_at_ms: null,
     streak_met_at_ms: null,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSql } from '../../src/db/client.ts';
 import { Evaluator } from '../../src/health/evaluator.ts';
 import { Leadership } from '../../src/health/leader.ts';
-import { nodeEventsHandler } from '../../src/incidents/handlers.ts';
+import { nodeEventsHandler, reasonHandler } from '../../src/incidents/handlers.ts';
 import { IngestFlusher } from '../../src/ingest/flusher.ts';
 import { OutboxDispatcher } from '../../src/outbox/dispatcher.ts';
 import { HandlerRegistry } from '../../src/outbox/registry.ts';
@@ -26,7 +26,9 @@ export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolea
   const leadership = new Leadership(() => createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
   const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs, reader: h.sql });
   const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
-  const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION));
+  // A node's new reason is handled either way (with no incidents it writes nothing): left unclaimed
+  // it would hold back the node's later transitions, as the engine's outbox keeps a key's order.
+  const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION)).on('node.reason_changed', 'incidents', reasonHandler());
   if (o.incidents) {
     // Incidents only: no notifications run here, so the pages of what opens go nowhere.
     const incidents = nodeEventsHandler(async () => {}, { emailConfigured: false });

@@ -19,7 +19,8 @@ import { localReceivers } from '../helpers/local-receivers.ts';
 import type { IncidentView } from '../../src/api/shapes.ts';
 import type { Notification, NotifiedNode as NodeView } from '../../src/notifications/model.ts';
 import { createPagerDutyChannel } from '../../alerting/pagerduty.ts';
-import { formatDuration, incidentFacts, subjectLine, truncate } from '../../alerting/render.ts';
+import { formatDuration, incidentFacts, leadLine, subjectLine, truncate } from '../../alerting/render.ts';
+import { emailText } from '../../alerting/email-body.ts';
 import { createSlackChannel } from '../../alerting/slack.ts';
 import { NotStarted } from '../../alerting/errors.ts';
 import { CONNECTIONS_PER_RECEIVER } from '../../alerting/post-json.ts';
@@ -45,6 +46,7 @@ interface NotificationOverrides {
   incident?: Partial<IncidentView>;
   node?: Partial<NodeView>;
   nodeState?: string | null;
+  scheduled?: boolean;
   escalation?: Notification['escalation'];
   paged?: Notification['paged'];
   reader?: Notification['reader'];
@@ -65,6 +67,7 @@ function notification(overrides: NotificationOverrides = {}): Notification {
     ...(overrides.incidentUrl ? { incidentUrl: overrides.incidentUrl } : {}),
     ...(overrides.note !== undefined ? { note: overrides.note } : {}),
     ...(overrides.nodeState !== undefined ? { nodeState: overrides.nodeState } : {}),
+    ...(overrides.scheduled !== undefined ? { scheduled: overrides.scheduled } : {}),
     ...(overrides.escalation ? { escalation: overrides.escalation } : {}),
     ...(overrides.paged ? { paged: overrides.paged } : {}),
     ...(overrides.reader ? { reader: overrides.reader } : {}),
@@ -202,6 +205,16 @@ describe('rendering', () => {
   test("gives an opening page level 1, even sent late after level 2 fired", () => {
     const late = notification({ event: 'opened', incident: { escalation_level: 1 }, levels: 3 });
     assert.deepEqual(incidentFacts(late).find((f) => f.label === 'Escalation level'), { label: 'Escalation level', value: '1 of 3' });
+  });
+
+  test("says a scheduled job's recovery was a run that succeeded, not heartbeats resuming (it sends none)", () => {
+    const job = resolvedNotification({ nodeState: 'healthy', scheduled: true, node: { name: 'nightly-backup' }, reason: 'exited with status 3: rsync: write failed' });
+    assert.equal(leadLine(job), 'nightly-backup recovered (a run succeeded at 10:04:10 UTC after 4m 10s)');
+    assert.equal(subjectLine(job), '[Lifeline] RESOLVED: nightly-backup recovered after 4m 10s');
+    assert.ok(emailText(job).includes('a run succeeded at 10:04:10 UTC'), emailText(job));
+    assert.ok(!emailText(job).includes('heartbeat'), emailText(job));
+    // A heartbeat node's words are unchanged.
+    assert.equal(leadLine(resolvedNotification({ nodeState: 'healthy' })), 'db-1 recovered (heartbeats resumed at 10:04:10 UTC after 4m 10s)');
   });
 
   test('keeps the subject on one line whatever the node name holds', () => {
@@ -818,6 +831,10 @@ describe('slack channel', () => {
       return [message.blocks[0].text.text, message.blocks[1].text.text];
     };
     assert.deepEqual(await send(resolvedNotification({ nodeState: 'healthy' })), ['RESOLVED: db-1 recovered after 4m 10s', '*db-1 recovered (heartbeats resumed at 10:04:10 UTC after 4m 10s)*']);
+    assert.deepEqual(await send(resolvedNotification({ nodeState: 'healthy', scheduled: true, node: { name: 'backup' } })), [
+      'RESOLVED: backup recovered after 4m 10s',
+      '*backup recovered (a run succeeded at 10:04:10 UTC after 4m 10s)*',
+    ]);
     assert.deepEqual(await send(resolvedNotification({ nodeState: 'down', incident: { resolved_by: 'Dana' }, shownBy: { acknowledged_by: null, resolved_by: 'Dana' } })), [
       'RESOLVED: db-1 still down, resolved by Dana',
       '*resolved by Dana while db-1 is still down — it will not page again until it recovers and fails again*',

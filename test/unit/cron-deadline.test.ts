@@ -129,11 +129,19 @@ describe('cron deadline: when a silent job is down, and why', () => {
       reason: 'ran longer than 1h',
     },
     {
-      name: 'without max_run_seconds a start changes nothing: still running at 03:05 is late',
+      name: 'without max_run_seconds a start changes nothing: still running at 03:05 is late, and the reason says a run is going',
       p: pings({ runStartedAt: at('2026-05-05T03:00:10Z') }),
       sched: daily3('UTC'),
       at: '2026-05-05T03:05:00Z',
-      reason: 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); last run ended 2026-05-04 03:00:30 UTC (24h4m30s before the deadline)',
+      reason: 'no success ping for the run due at 2026-05-05 03:00:00 UTC (grace 300s); a run started 2026-05-05 03:00:10 UTC (4m50s before the deadline) is still going',
+    },
+    {
+      name: 'the run still going is named on the schedule’s clock too',
+      p: pings({ lastSuccessAt: at('2026-05-03T01:00:30Z'), runStartedAt: at('2026-05-04T01:00:05Z') }),
+      sched: daily3('Europe/Berlin'),
+      at: '2026-05-04T01:05:00Z',
+      reason:
+        'no success ping for the run due at 2026-05-04 01:00:00 UTC (03:00 in Europe/Berlin; grace 300s); a run started 2026-05-04 01:00:05 UTC (03:00:05 in Europe/Berlin; 4m55s before the deadline) is still going',
     },
     {
       name: 'a run that started early and runs too long: down at start + max_run_seconds',

@@ -12,6 +12,7 @@ const base = { heartbeatIntervalSeconds: 30, graceSeconds: 0, failuresForDown: 3
 const daily: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300 } };
 const limited: Policy = { ...base, schedule: { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: 3600 } };
 const hourly: Policy = { ...base, schedule: { cron: '0 * * * *', time_zone: 'UTC', grace_seconds: 60 } };
+const every2: Policy = { ...base, schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 30 } };
 const everyTenSeconds: Policy = { ...base, schedule: { cron: '*/10 * * * * *', time_zone: 'UTC', grace_seconds: 2 } };
 
 /** A healthy job whose last success came at `last` (seconds from T0), ingest flushed up to `seenAt`. */
@@ -109,9 +110,19 @@ describe('decide for a scheduled job', () => {
       want: { transitions: ['healthy->down@3600 ran longer than 1h'], next: null },
     },
     {
-      name: 'without max_run_seconds a start changes nothing',
+      name: 'without max_run_seconds a start changes nothing but the reason, which says the run is going',
       p: daily, s: snap(-DAY + 60, { runStartedAt: at(0) }), now: 600,
-      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); last run ended 2026-05-03 03:01:00 UTC (24h4m before the deadline)'], next: null },
+      want: { transitions: ['healthy->down@300 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 300s); a run started 2026-05-04 03:00:00 UTC (5m before the deadline) is still going'], next: null },
+    },
+    {
+      name: 'a run that started after its time and is still going at the deadline: the reason says so, not when the last run ended',
+      p: every2, s: snap(-30, { runStartedAt: at(16) }), now: 31,
+      want: { transitions: ['healthy->down@30 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 30s); a run started 2026-05-04 03:00:16 UTC (14s before the deadline) is still going'], next: null },
+    },
+    {
+      name: 'a run that started just after the deadline, judged after it: still going, after the deadline',
+      p: every2, s: snap(-30, { runStartedAt: at(35) }), now: 36,
+      want: { transitions: ['healthy->down@30 no success ping for the run due at 2026-05-04 03:00:00 UTC (grace 30s); a run started 2026-05-04 03:00:35 UTC (5s after the deadline) is still going'], next: null },
     },
     {
       name: 'a failure ping is down at once, a reported failure where its run is gone',
@@ -303,5 +314,71 @@ describe('decide for a scheduled job across a gap in which it can have sent noth
     });
     const d = decide(s, ny, z('06:20:01'));
     assert.deepEqual(d.transitions.map((t) => `${t.from}->${t.to}@${t.at.toISOString()}`), ['healthy->unknown@2026-11-01T06:10:00.000Z']);
+  });
+});
+
+describe('decide for a scheduled job already down: its reason follows the latest evidence', () => {
+  // */2 with grace 60, created an hour before T0, never pinged: down for its first missed run.
+  const every2g60: Policy = { ...base, schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 60 } };
+  const NEVER = 'no success ping for the run due at 2026-05-04 02:00:00 UTC (grace 60s); no run has ended since it was created';
+  const RSYNC = 'rsync: write failed on "/backup/db.tar": No space left on device (28)';
+  const down = (over: Partial<Snapshot> = {}) =>
+    snap(null, { state: 'down', since: at(-3540), reason: NEVER, scheduleSince: at(-7200), ...over });
+  /** A failure ping at `sec`, its run's exit code 3 and output ending in `line`. */
+  const failed = (sec: number, line = RSYNC, received = 1): Partial<Snapshot> => ({
+    lastHeartbeatAt: at(sec), lastStatus: 'failing', okStreak: 0, received, failedRun: { exitCode: 3, tail: `sending incremental file list\n${line}\n` },
+  });
+  const judged = (s: Snapshot, p: Policy, nowSec: number) => {
+    const d = decide(s, p, at(nowSec));
+    const r = d.reasonChange;
+    return { ...brief(s, p, nowSec), reasonChange: r ? `${r.state}@${(r.at.getTime() - T0.getTime()) / 1000} ${r.reason}` : null };
+  };
+
+  it('a failed run of a job down for its missed first run: the reason becomes the failure, with no transition', () => {
+    assert.deepEqual(judged(down(failed(100)), every2g60, 101), {
+      transitions: [],
+      next: 180,
+      reasonChange: `down@100 exited with status 3: ${RSYNC}`,
+    });
+  });
+
+  it('the next failed run saying the same: nothing changes', () => {
+    const s = down({ ...failed(220, RSYNC, 2), reason: `exited with status 3: ${RSYNC}` });
+    assert.deepEqual(judged(s, every2g60, 221), { transitions: [], next: 300, reasonChange: null });
+  });
+
+  it('a failed run saying something else: the reason follows it', () => {
+    const s = down({ ...failed(220, 'rsync error: timeout in data send/receive (code 30)', 2), reason: `exited with status 3: ${RSYNC}` });
+    assert.deepEqual(judged(s, every2g60, 221).reasonChange, 'down@220 exited with status 3: rsync error: timeout in data send/receive (code 30)');
+  });
+
+  it('a job down for a failure that then misses a run: the reason says the run it missed', () => {
+    const s = down({ ...failed(100), since: at(100), reason: `exited with status 3: ${RSYNC}` });
+    assert.deepEqual(judged(s, every2g60, 181), {
+      transitions: [],
+      next: null,
+      reasonChange: 'down@180 no success ping for the run due at 2026-05-04 03:02:00 UTC (grace 60s); last run ended 2026-05-04 03:01:40 UTC (1m20s before the deadline)',
+    });
+  });
+
+  it('a failure that takes a healthy job down, then another in the same flush: the transition keeps the first, the node the latest', () => {
+    const s = snap(-3600, {
+      ...failed(100, 'rsync error: timeout in data send/receive (code 30)', 3),
+      hiddenFailure: { at: at(40), status: 'failing', checks: null, failedRun: { exitCode: 3, tail: RSYNC } },
+    });
+    assert.deepEqual(judged(s, every2g60, 101), {
+      transitions: [`healthy->down@40 exited with status 3: ${RSYNC}`],
+      next: 180,
+      reasonChange: 'down@100 exited with status 3: rsync error: timeout in data send/receive (code 30)',
+    });
+  });
+
+  it('a failure ping whose run is no longer kept does not replace what its run said', () => {
+    const s = down({ lastHeartbeatAt: at(100), lastStatus: 'failing', okStreak: 0, received: 1, failedRun: null, since: at(100), reason: `exited with status 3: ${RSYNC}` });
+    assert.deepEqual(judged(s, every2g60, 101).reasonChange, null);
+  });
+
+  it('without the stored reason nothing is compared: no change is made up', () => {
+    assert.deepEqual(judged(down({ ...failed(100), reason: null }), every2g60, 101).reasonChange, null);
   });
 });

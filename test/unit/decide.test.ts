@@ -542,3 +542,36 @@ describe('decide: monotonic log', () => {
     assert.deepEqual(decide(s, policy, at(3)), decide(s, policy, at(3)));
   });
 });
+
+describe('decide: a node that stays down or degraded for a new reason', () => {
+  const change = (s: Snapshot, now: Date) => {
+    const d = decide(s, policy, now);
+    const r = d.reasonChange;
+    return { transitions: d.transitions.length, reasonChange: r ? `${r.state}@${(r.at.getTime() - T0.getTime()) / 1000} ${r.reason}` : null };
+  };
+  const failingDisk = { disk: { status: 'fail' as const } };
+
+  it('an agent back from silence still failing: the reason says what it reports, not the silence', () => {
+    const s = snap({ state: 'down', since: at(-60), reason: 'no heartbeat for 1m30s', lastStatus: 'failing', checks: failingDisk, okStreak: 0, received: 11 });
+    assert.deepEqual(change(s, at(1)), { transitions: 0, reasonChange: 'down@0 agent reported failing (failing checks: disk)' });
+  });
+
+  it('the same report again changes nothing', () => {
+    const s = snap({ state: 'down', since: at(-60), reason: 'agent reported failing (failing checks: disk)', lastStatus: 'failing', checks: failingDisk, okStreak: 0 });
+    assert.deepEqual(change(s, at(1)), { transitions: 0, reasonChange: null });
+  });
+
+  it('a node down for failing that then goes silent: the reason says the silence', () => {
+    const s = snap({ state: 'down', since: at(0), reason: 'agent reported failing (failing checks: disk)', lastStatus: 'failing', checks: failingDisk, okStreak: 0 }, at(95));
+    assert.deepEqual(change(s, at(95)), { transitions: 0, reasonChange: 'down@90 no heartbeat for 1m30s' });
+  });
+
+  it('degraded for another warning check: the reason names the checks it reports now', () => {
+    const s = snap({ state: 'degraded', since: at(-60), reason: 'warning checks: disk', checks: { disk: { status: 'warn' }, mem: { status: 'warn' } } });
+    assert.deepEqual(change(s, at(1)), { transitions: 0, reasonChange: 'degraded@0 warning checks: disk, mem' });
+  });
+
+  it('a healthy node is never given a new reason without a transition', () => {
+    assert.deepEqual(change(snap({ reason: 'ok' }), at(1)), { transitions: 0, reasonChange: null });
+  });
+});
