@@ -337,8 +337,12 @@ export function loadConfig(env: Env): Config {
   if (!/^[A-Za-z0-9._:-]{1,64}$/.test(queuePrefix)) {
     throw new ConfigError('LIFELINE_QUEUE_PREFIX', 'must be 1-64 characters of [A-Za-z0-9._:-]');
   }
+  const processRoles = roles(env);
   const adminToken = optional(env, 'LIFELINE_ADMIN_TOKEN');
-  if (adminToken !== undefined && adminToken.length < 16) {
+  // Only the api role applies it (workers/first-admin.ts): a worker or an evaluator given the
+  // cluster's environment ignores it, so it is not refused for a value it never uses.
+  const appliesAdminToken = processRoles.has('api');
+  if (appliesAdminToken && adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('LIFELINE_ADMIN_TOKEN', 'must be at least 16 characters');
   }
   const metricsToken = optional(env, 'LIFELINE_METRICS_TOKEN');
@@ -353,7 +357,7 @@ export function loadConfig(env: Env): Config {
   }
   // compose.yaml's defaults are public: anyone who read it could act as admin or open the secrets.
   if (!boolean(env, 'LIFELINE_DEMO', false)) {
-    for (const [name, value] of [['LIFELINE_ADMIN_TOKEN', adminToken], ['LIFELINE_SECRET_KEY', secretKey]] as const) {
+    for (const [name, value] of [['LIFELINE_ADMIN_TOKEN', appliesAdminToken ? adminToken : undefined], ['LIFELINE_SECRET_KEY', secretKey]] as const) {
       if (value !== undefined && value === DEMO_VALUES[name]) {
         throw new ConfigError(name, 'is the demo value from compose.yaml, which anyone can read; set your own, or LIFELINE_DEMO=true for a demo');
       }
@@ -375,7 +379,7 @@ export function loadConfig(env: Env): Config {
     redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
-    roles: roles(env),
+    roles: processRoles,
     adminToken,
     evaluatorIntervalMs: integer(env, 'LIFELINE_EVALUATOR_INTERVAL_MS', 1000, 10, 60_000),
     queuePrefix,

@@ -191,15 +191,58 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
   const requests = heldUntilOpen(drain.wrap(listener));
   const server = createServer(requests.listener);
   drain.track(server);
+  /**
+   * Each part gets until the pool's own end must begin. One still closing then is left behind
+   * with a warning, and the queues' connections are dropped: against a Redis that does not
+   * answer, the notifier's BullMQ worker waits for ever for its QUIT, which once held a SIGTERM
+   * past the stop deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
+   * in Postgres, and a row whose job Redis never got, or lost, is added again by the next
+   * notifier's sweeper (src/notifications/sweep.ts); a job taken and left unfinished is stalled
+   * back into the queue once its lock lapses.
+   */
+  const stopAll = async (deadline: number): Promise<void> => {
+    const partsBy = deadline - SQL_END_TIMEOUT_S * 1000;
+    const late: string[] = [];
+    const bounded = async (part: string, close: () => Promise<void>) => {
+      const logged = Promise.resolve().then(close).catch((err: unknown) => log.error({ err, part }, 'a role did not stop cleanly'));
+      if (!(await settlesWithin(logged, partsBy - Date.now()))) late.push(part);
+    };
+    // Event streams never end by themselves: ending them first lets the server close (drain()
+    // did, when it ran).
+    feed?.close();
+    await bounded(
+      'http server',
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Keep-alive connections would hold close() open; idle ones can go now. After a drain
+          // these are few: every answer since it began closed its connection.
+          server.closeIdleConnections();
+        }),
+    );
+    for (const { part, stop } of stops) await bounded(part, stop);
+    await bounded('queue connections', () => queueBackend.close());
+    if (late.length) {
+      log.warn({ late }, `stop deadline: gave up waiting for ${late.join(', ')}; dropping the notification queues' connections (deliveries wait in the ledger)`);
+      queueBackend.drop();
+    }
+    await sql.end({ timeout: SQL_END_TIMEOUT_S });
+  };
   server.listen(config.port, config.host);
-  const port = await listen(server, config.host, config.port);
-  // The console is the api role's: a process without it has no page to open.
-  const consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
+  let port: number;
+  let consoleAt: string | undefined;
   try {
+    port = await listen(server, config.host, config.port);
+    // The console is the api role's: a process without it has no page to open.
+    consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
     if (consoleAt) await applyAdminToken(sql, { token: config.adminToken, dataDir: config.dataDir, databaseUrl: config.databaseUrl, consoleUrl: consoleAt }, log, clock.now());
     requests.open();
   } catch (err) {
+    // The start failed: what it started stops, as on a normal stop, so the process can exit (and
+    // an embedded Postgres stop) instead of holding requests and connections for ever.
     requests.drop();
+    server.closeAllConnections();
+    await stopAll(Date.now() + ENGINE_STOP_MS);
     throw err;
   }
   log.info(
@@ -276,42 +319,6 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       if (end.by === 'window') log.info({ ms: Date.now() - startedAt, open: end.open }, `drain window (LIFELINE_DRAIN_MS, ${windowMs} ms) over with ${end.open} connection(s) still open; closing the port`);
       else log.info({ ms: Date.now() - startedAt }, `drained: no connection open for ${QUIET_MS} ms; closing the port`);
     },
-    /**
-     * Each part gets until the pool's own end must begin. One still closing then is left behind
-     * with a warning, and the queues' connections are dropped: against a Redis that does not
-     * answer, the notifier's BullMQ worker waits for ever for its QUIT, which once held a SIGTERM
-     * past the stop deadline (exit 1). Nothing is lost by it: a delivery's truth is its ledger row
-     * in Postgres, and a row whose job Redis never got, or lost, is added again by the next
-     * notifier's sweeper (src/notifications/sweep.ts); a job taken and left unfinished is stalled
-     * back into the queue once its lock lapses.
-     */
-    async stop(deadline) {
-      const partsBy = deadline - SQL_END_TIMEOUT_S * 1000;
-      const late: string[] = [];
-      const bounded = async (part: string, close: () => Promise<void>) => {
-        const logged = Promise.resolve().then(close).catch((err: unknown) => log.error({ err, part }, 'a role did not stop cleanly'));
-        if (!(await settlesWithin(logged, partsBy - Date.now()))) late.push(part);
-      };
-      // Event streams never end by themselves: ending them first lets the server close (drain()
-      // did, when it ran).
-      feed?.close();
-      await bounded(
-        'http server',
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            // Keep-alive connections would hold close() open; idle ones can go now. After a drain
-            // these are few: every answer since it began closed its connection.
-            server.closeIdleConnections();
-          }),
-      );
-      for (const { part, stop } of stops) await bounded(part, stop);
-      await bounded('queue connections', () => queueBackend.close());
-      if (late.length) {
-        log.warn({ late }, `stop deadline: gave up waiting for ${late.join(', ')}; dropping the notification queues' connections (deliveries wait in the ledger)`);
-        queueBackend.drop();
-      }
-      await sql.end({ timeout: SQL_END_TIMEOUT_S });
-    },
+    stop: stopAll,
   };
 }

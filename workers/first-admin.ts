@@ -20,8 +20,10 @@ export function firstAdminFileFor(databaseUrl: string): string {
 
 /**
  * What a process serving the API does with LIFELINE_ADMIN_TOKEN, once it listens: the bootstrap
- * admin key takes the token's secret, or is revoked without it (offerFirstAdmin then makes sure an
- * admin key still works). Said in the log when it changes the key.
+ * admin key takes the token's secret, or is revoked without it, and then, when no admin key works
+ * any more, the first admin key replaces it in the same transaction (a secret that cannot be kept
+ * in the data directory rolls the revocation back: the start fails and the key still works). Said
+ * in the log when it changes the key.
  *
  * Only the api role calls it, and only once its port is bound: a worker or an evaluator is often
  * started without the variable (it serves no API), and every such start revoked the key for the
@@ -29,45 +31,63 @@ export function firstAdminFileFor(databaseUrl: string): string {
  * on a PORT in use had already changed it. So admin access flipped during a rolling deploy.
  */
 export async function applyAdminToken(sql: Sql, o: { token: string | undefined; dataDir: string; databaseUrl: string; consoleUrl: string }, log: Logger, now: Date): Promise<void> {
-  const changed = await ensureBootstrapAdmin(sql, o.token, now);
+  const secretFile = o.token ? undefined : firstAdminSecretFile(o.dataDir, o.databaseUrl);
+  const { changed, firstAdmin } = await ensureBootstrapAdmin(sql, o.token, now, secretFile?.keep);
   if (o.token) {
     if (changed) log.info('LIFELINE_ADMIN_TOKEN: the bootstrap-admin key now has its secret');
     return;
   }
   if (changed) log.warn('LIFELINE_ADMIN_TOKEN is not set: the bootstrap-admin key it gave was revoked (start api processes with it to restore that key)');
-  await offerFirstAdmin(sql, o.dataDir, o.databaseUrl, log, now, o.consoleUrl);
+  if (firstAdmin && secretFile) sayFirstAdmin(log, firstAdmin, secretFile, o.consoleUrl);
 }
 
 /**
- * Without LIFELINE_ADMIN_TOKEN and without any admin key in the database, every request would be
- * a 401 with no way in: make one key, keep its secret in the data directory (mode 0600, readable
- * by the engine's user alone), and say once, in the log, where it is and how to use it: at
- * `consoleUrl`. The secret itself is never logged.
+ * Where the first admin key's secret is kept (mode 0600, readable by the engine's user alone).
  *
  * One data directory may serve several databases over time (the embedded one, then DATABASE_URL,
  * then the embedded one again): an existing FIRST_ADMIN_FILE is never overwritten, since it may be
  * the only way into another database. The new secret then goes to a file of this database's own
  * (firstAdminFileFor), and the log says so.
  */
-export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: string, log: Logger, now: Date, consoleUrl: string): Promise<void> {
+function firstAdminSecretFile(dataDir: string, databaseUrl: string): { keep: (secret: string) => Promise<void>; file: () => string; kept: () => string | undefined } {
   let file = join(dataDir, FIRST_ADMIN_FILE);
   let kept: string | undefined;
-  const key = await createFirstAdminKey(sql, now, async (secret) => {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    try {
-      await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    kept = file;
-    // This database's own file: a secret there can only be of a key of this database, which has
-    // no admin key left, so it opens nothing any more.
-    file = join(dataDir, firstAdminFileFor(databaseUrl));
-    await writeFile(file, `${secret}\n`, { mode: 0o600 });
-    await chmod(file, 0o600); // an older file keeps its mode through writeFile
-  });
-  if (!key) return;
+  return {
+    file: () => file,
+    kept: () => kept,
+    keep: async (secret) => {
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      try {
+        await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      kept = file;
+      // This database's own file: a secret there can only be of a key of this database, which has
+      // no admin key left, so it opens nothing any more.
+      file = join(dataDir, firstAdminFileFor(databaseUrl));
+      await writeFile(file, `${secret}\n`, { mode: 0o600 });
+      await chmod(file, 0o600); // an older file keeps its mode through writeFile
+    },
+  };
+}
+
+/**
+ * Without LIFELINE_ADMIN_TOKEN and without any admin key in the database, every request would be
+ * a 401 with no way in: make one key, keep its secret in the data directory (firstAdminSecretFile),
+ * and say once, in the log, where it is and how to use it: at `consoleUrl`. The secret itself is
+ * never logged.
+ */
+export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: string, log: Logger, now: Date, consoleUrl: string): Promise<void> {
+  const secretFile = firstAdminSecretFile(dataDir, databaseUrl);
+  const key = await createFirstAdminKey(sql, now, secretFile.keep);
+  if (key) sayFirstAdmin(log, key, secretFile, consoleUrl);
+}
+
+function sayFirstAdmin(log: Logger, key: { id: string }, secretFile: { file: () => string; kept: () => string | undefined }, consoleUrl: string): void {
+  const file = secretFile.file();
+  const kept = secretFile.kept();
   const keptSaid = kept ? `${kept} was kept as it was (it may open another database this data directory served, such as the embedded one); ` : '';
   log.warn(
     { file, key: key.id, ...(kept ? { kept } : {}), console_url: consoleUrl },

@@ -50,21 +50,35 @@ type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => void;
 
 /**
  * `listener` for a server that listens before its process is ready to answer: a request that
- * comes before `open()` waits for it, and is dropped at `drop()` (the start failed). Once open,
- * requests go straight through.
+ * comes before `open()` waits for it. At `drop()` (the start failed) the waiting ones, and any that
+ * come after, are answered 503 and their connections closed: held again, they kept the process's
+ * connections (and the embedded Postgres's stop) waiting for ever. Once open, requests go
+ * straight through.
  */
 export function heldUntilOpen(listener: Listener): { listener: Listener; open: () => void; drop: () => void } {
-  let held: Array<[IncomingMessage, ServerResponse]> | undefined = [];
+  let state: 'held' | 'open' | 'dropped' = 'held';
+  let held: Array<[IncomingMessage, ServerResponse]> = [];
+  const refuse = (outgoing: ServerResponse) => {
+    outgoing.shouldKeepAlive = false;
+    outgoing.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: 'unavailable', message: 'this process did not start' }));
+  };
   return {
-    listener: (incoming, outgoing) => (held ? void held.push([incoming, outgoing]) : listener(incoming, outgoing)),
+    listener: (incoming, outgoing) => {
+      if (state === 'open') listener(incoming, outgoing);
+      else if (state === 'dropped') refuse(outgoing);
+      else held.push([incoming, outgoing]);
+    },
     open: () => {
-      const waiting = held ?? [];
-      held = undefined;
+      const waiting = held;
+      held = [];
+      state = 'open';
       for (const [incoming, outgoing] of waiting) listener(incoming, outgoing);
     },
     drop: () => {
-      for (const [, outgoing] of held ?? []) outgoing.destroy();
-      if (held) held = [];
+      const waiting = held;
+      held = [];
+      state = 'dropped';
+      for (const [, outgoing] of waiting) refuse(outgoing);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { audit } from '../audit/service.ts';
 import type { Acting } from '../audit/model.ts';
-import type { Queryable, Sql } from '../db/client.ts';
+import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { conflict } from '../errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
@@ -28,14 +28,16 @@ export const FIRST_ADMIN_KEY_NAME = 'first-admin';
  * Engines starting together make one key between them. Undefined when an admin key existed.
  */
 export async function createFirstAdminKey(sql: Sql, now: Date, keep: (secret: string) => Promise<void>): Promise<ApiKeyRow | undefined> {
-  return sql.begin(async (tx) => {
-    await lockStartKey(tx, 'firstAdminKey');
-    if (await hasActiveAdminKey(tx)) return undefined;
-    const secret = generateSecret('llk');
-    const key = await insertApiKey(tx, FIRST_ADMIN_KEY_NAME, 'admin', hashSecret(secret), now);
-    await keep(secret);
-    return key;
-  });
+  return sql.begin((tx) => firstAdminKeyIn(tx, now, keep));
+}
+
+async function firstAdminKeyIn(tx: Tx, now: Date, keep: (secret: string) => Promise<void>): Promise<ApiKeyRow | undefined> {
+  await lockStartKey(tx, 'firstAdminKey');
+  if (await hasActiveAdminKey(tx)) return undefined;
+  const secret = generateSecret('llk');
+  const key = await insertApiKey(tx, FIRST_ADMIN_KEY_NAME, 'admin', hashSecret(secret), now);
+  await keep(secret);
+  return key;
 }
 
 /** Why the last admin key that works is not revoked, and what to do instead. */
@@ -78,20 +80,31 @@ export async function revokeKey(sql: Sql, id: string, now: Date, acting: Acting)
 /**
  * Makes `token` the secret of the one bootstrap admin key (LIFELINE_ADMIN_TOKEN); without a token
  * the key is revoked, so unsetting the variable takes away what it gave (a token once set in a
- * compose file or a shell history is not valid for ever). True when that changed the key.
+ * compose file or a shell history is not valid for ever). `changed` when that changed the key.
+ * With `keepFirstAdmin`, a revocation that leaves no admin key working makes the first admin key
+ * in the same transaction (createFirstAdminKey, `firstAdmin`).
  *
  * Engines starting together write it one after the other. The upsert's ON CONFLICT (id) arbitrates
  * the primary key only: two of them inserting the key at the same instant, on a database without
  * it, collided on api_keys' other unique index (secret_hash), and one engine's start failed with a
  * unique violation (1 race in 25 with the bare statement here; once in CI, with two engines).
  */
-export async function ensureBootstrapAdmin(sql: Sql, token: string | undefined, now: Date): Promise<boolean> {
+export async function ensureBootstrapAdmin(
+  sql: Sql,
+  token: string | undefined,
+  now: Date,
+  keepFirstAdmin?: (secret: string) => Promise<void>,
+): Promise<{ changed: boolean; firstAdmin: ApiKeyRow | undefined }> {
   return sql.begin(async (tx) => {
     await lockStartKey(tx, 'bootstrapAdmin');
     const changed = token === undefined ? await revokeBootstrapAdmin(tx, now) : await upsertBootstrapAdmin(tx, hashSecret(token), now);
     // Every process starts with this; only a real change may make the others forget their caches
     // (told at commit, when the change can be read).
     if (changed) await announceIdentityChange(tx);
-    return changed;
+    // The revocation and the key replacing it commit together: a secret that cannot be kept
+    // (a data directory that is a file, read-only or full) rolls the revocation back, so a failed
+    // start leaves the bootstrap key working rather than no admin key at all.
+    const firstAdmin = token === undefined && keepFirstAdmin ? await firstAdminKeyIn(tx, now, keepFirstAdmin) : undefined;
+    return { changed, firstAdmin };
   });
 }

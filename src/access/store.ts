@@ -26,10 +26,20 @@ export async function announceIdentityChange(sql: Queryable, payload: '' | typeo
 }
 
 /**
+ * How long a start's key transaction waits for a lock, and lets a statement run: another start
+ * holds these locks for milliseconds, so 30 s is a database in deep trouble or a session left
+ * holding one. The api process holds its requests until the keys are applied: without a bound, a
+ * stuck lock held them (and the start) for ever; with it the start fails, says why and exits 1.
+ */
+export const START_KEY_WAIT = '30s';
+
+/**
  * Holds, until `tx` ends, the lock under which engines starting together write an admin key one
- * at a time (LIFELINE_ADMIN_TOKEN's, or the first one of a database without any).
+ * at a time (LIFELINE_ADMIN_TOKEN's, or the first one of a database without any), waiting
+ * START_KEY_WAIT at most for it and for each later statement of `tx`.
  */
 export async function lockStartKey(tx: Tx, which: 'bootstrapAdmin' | 'firstAdminKey'): Promise<void> {
+  await tx`select set_config('lock_timeout', ${START_KEY_WAIT}, true), set_config('statement_timeout', ${START_KEY_WAIT}, true)`;
   await tx`select pg_advisory_xact_lock(${LOCKS[which]})`;
 }
 

@@ -264,13 +264,14 @@ export function retryable(err: unknown): err is ConnectionError | ApiRequestErro
 }
 
 /**
- * One readable line, then one line per detail. A detail with a `value` is a fact the message
- * already says (who resolved an incident, and when), there as data for --json: not repeated.
+ * One readable line, then one line per detail. A conflict's detail with a `value` is a fact the
+ * message already says (who resolved an incident, and when), there as data for --json: not
+ * repeated. Other errors' details are all shown: a `value` there is no part of the message.
  */
 export function describeError(err: ApiRequestError | ConnectionError): string {
   if (err instanceof ConnectionError) return `error: ${err.message}`;
   const head = `error: ${err.message} (${err.code}, HTTP ${err.status})`;
-  return [head, ...err.details.filter((d) => d.value === undefined).map((d) => `  ${d.field}: ${d.message}`)].join('\n');
+  return [head, ...err.details.filter((d) => err.code !== 'conflict' || d.value === undefined).map((d) => `  ${d.field}: ${d.message}`)].join('\n');
 }
 
 /** `/v1/nodes/web-1`: the API takes a node's id or its name there. */

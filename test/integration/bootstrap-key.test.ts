@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -9,11 +8,11 @@ import { join } from 'node:path';
 import { ensureBootstrapAdmin } from '../../src/access/service.ts';
 import { LOCKS } from '../../src/db/locks.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectJson, type Harness } from '../helpers/app.ts';
-import { EngineProcess } from '../helpers/engine-process.ts';
+import { engineEnv, EngineProcess } from '../helpers/engine-process.ts';
 import { holdOpen, waitsOnLock } from '../helpers/locks.ts';
 import { hashSecret } from '../../src/secrets.ts';
 import { FIRST_ADMIN_FILE, firstAdminFileFor, offerFirstAdmin } from '../../workers/first-admin.ts';
-import { createTestDatabase, REDIS_URL } from '../helpers/db.ts';
+import { createTestDatabase } from '../helpers/db.ts';
 import { testLog } from '../helpers/log.ts';
 
 // LIFELINE_ADMIN_TOKEN gives an admin key; every start of a process serving the API applies the
@@ -24,16 +23,7 @@ let h: Harness;
 
 /** An engine of `roles` on the harness's database, without LIFELINE_ADMIN_TOKEN. */
 function withoutToken(roles: string, dataDir: string, port: string): Record<string, string> {
-  return {
-    DATABASE_URL: h.db.url,
-    REDIS_URL,
-    LIFELINE_QUEUE_PREFIX: `lifeline-e2e-${randomBytes(4).toString('hex')}`,
-    LIFELINE_ROLES: roles,
-    LIFELINE_ADMIN_TOKEN: '',
-    LIFELINE_DATA_DIR: dataDir,
-    PORT: port,
-    HOST: '127.0.0.1',
-  };
+  return engineEnv(h.db.name, '', { LIFELINE_ROLES: roles, LIFELINE_DATA_DIR: dataDir, PORT: port });
 }
 
 /** The names of the admin keys that work, by name. */
@@ -137,6 +127,25 @@ describe('the bootstrap admin key', () => {
       await rm(dataDir, { recursive: true });
       await ensureBootstrapAdmin(h.sql, ADMIN_TOKEN, h.clock.now());
       h.identity.forget();
+    }
+  });
+
+  it('is left working by an api start that cannot keep the first admin secret', async () => {
+    // The revocation once committed on its own, before the secret file was written: a data
+    // directory that is a file (or read-only, or full) failed the start and left no admin key.
+    const parent = await mkdtemp(join(tmpdir(), 'lifeline-first-admin-'));
+    const dataDir = join(parent, 'not-a-directory');
+    try {
+      // No other admin key works, so the start must make the first one, and keep its secret.
+      await h.sql`update api_keys set revoked_at = now() where scope = 'admin' and name <> 'bootstrap-admin' and revoked_at is null`;
+      await writeFile(dataDir, 'a file where the data directory should be\n');
+      const failed = EngineProcess.start(withoutToken('api', dataDir, '0'));
+      assert.equal((await failed.exited).code, 1, failed.said());
+      assert.deepEqual(await workingAdminKeys(), ['bootstrap-admin'], failed.said());
+      h.identity.forget();
+      await expectJson(await h.admin('GET', '/v1/nodes'), 200);
+    } finally {
+      await rm(parent, { recursive: true });
     }
   });
 

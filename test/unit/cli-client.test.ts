@@ -68,6 +68,11 @@ describe('Client', () => {
     assert.equal(describeError(err), `error: ${message} (conflict, HTTP 409)`);
   });
 
+  it('shows every detail of an error other than a conflict, a value or not', () => {
+    const err = new ApiRequestError(400, 'validation_failed', 'The request has invalid fields; see details.', [{ field: 'limit', message: 'must be at most 500', value: '900' }]);
+    assert.equal(describeError(err), 'error: The request has invalid fields; see details. (validation_failed, HTTP 400)\n  limit: must be at most 500');
+  });
+
   it("reads a 429's Retry-After, and describes an answer that is not the contract's shape by its status", async () => {
     const f = fakeFetch(() => new Response('<html>busy</html>', { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '7' } }));
     const err = await new Client({ url: 'http://engine.test', token: 't', fetch: f.fn }).get('/v1/nodes').catch((e: unknown) => e);

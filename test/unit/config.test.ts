@@ -133,6 +133,15 @@ describe('loadConfig', () => {
     });
   }
 
+  it('leaves LIFELINE_ADMIN_TOKEN unchecked without the api role, which alone applies it', () => {
+    // A worker or an evaluator given the cluster's environment refused to start on a value it ignores.
+    for (const roles of ['outbox,notifier', 'evaluator']) {
+      assert.equal(loadConfig({ LIFELINE_ROLES: roles, LIFELINE_ADMIN_TOKEN: 'short' }).adminToken, 'short');
+      assert.doesNotThrow(() => loadConfig({ LIFELINE_ROLES: roles, LIFELINE_ADMIN_TOKEN: 'lifeline-demo-admin-token' }), roles);
+    }
+    assert.throws(() => loadConfig({ LIFELINE_ROLES: 'api', LIFELINE_ADMIN_TOKEN: 'lifeline-demo-admin-token' }), /demo value/);
+  });
+
   it('accepts a 32-byte secret key as hex, base64 or base64url, and decodes each to the same key', () => {
     const key = Buffer.from(Array.from({ length: 32 }, (_, i) => 250 - i * 3));
     for (const raw of [key.toString('hex'), key.toString('hex').toUpperCase(), key.toString('base64'), key.toString('base64url')]) {

@@ -40,10 +40,21 @@ describe('consoleUrl', () => {
 });
 
 describe('heldUntilOpen', () => {
-  /** A request and its response, the response recording whether it was destroyed. */
+  /** A request and its response, the response recording the status it was answered with. */
   const request = (url: string) => {
-    const outgoing = { destroyed: false, destroy() { this.destroyed = true; } };
-    return [{ url } as IncomingMessage, outgoing as unknown as ServerResponse & { destroyed: boolean }] as const;
+    const outgoing = {
+      status: undefined as number | undefined,
+      ended: false,
+      writeHead(status: number) {
+        this.status = status;
+        return this;
+      },
+      end() {
+        this.ended = true;
+        return this;
+      },
+    };
+    return [{ url } as IncomingMessage, outgoing as unknown as ServerResponse & { status: number | undefined; ended: boolean }] as const;
   };
 
   it('answers the requests that came before it opened, in order, then each as it comes', () => {
@@ -58,12 +69,16 @@ describe('heldUntilOpen', () => {
     assert.deepEqual(answered, ['/readyz', '/v1/nodes', '/metrics']);
   });
 
-  it('drops the requests held when the start fails, answering none', () => {
+  it('answers 503 to the requests held when the start fails, and to every one after, holding none', () => {
     const answered: string[] = [];
     const held = heldUntilOpen((incoming) => void answered.push(incoming.url!));
     const [incoming, outgoing] = request('/readyz');
     held.listener(incoming, outgoing);
     held.drop();
-    assert.deepEqual([answered, outgoing.destroyed], [[], true]);
+    // Held again, a later request kept its connection, and the process, waiting for ever.
+    const [later, laterOutgoing] = request('/v1/nodes');
+    held.listener(later, laterOutgoing);
+    assert.deepEqual(answered, []);
+    assert.deepEqual([outgoing.status, outgoing.ended, laterOutgoing.status, laterOutgoing.ended], [503, true, 503, true]);
   });
 });
