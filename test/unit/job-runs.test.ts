@@ -227,6 +227,15 @@ describe('a ping body as it is read', () => {
     assert.equal(line, `[… ${(PING_BODY_READ_BYTES - rest!.length).toLocaleString('en-US')} bytes cut, and the body after this was not read: a ping reads up to 8 MiB in 4,096 chunks]`);
   });
 
+  it('cuts at 8 MiB before a character the limit falls in, not through it', async () => {
+    // 8 MiB less 1 byte of `a`, then `€` (3 bytes), which the limit splits after its first byte.
+    const chunks = [new Uint8Array(PING_BODY_READ_BYTES - 1).fill(97), Buffer.from('€€')];
+    const body = new ReadableStream<Uint8Array>({ pull: (c) => (chunks.length ? c.enqueue(chunks.shift()!) : c.close()) });
+    const read = await readPingBody(body);
+    assert.equal(read.unread, true);
+    assert.ok(read.output!.endsWith('aaa'), JSON.stringify(read.output!.slice(-5)));
+  });
+
   it('stops after 4,096 chunks, however small', async () => {
     const { body, seen } = stream(1_000_000, 1);
     const read = await readPingBody(body);
