@@ -253,6 +253,18 @@ export function toLocal(zone: string, t: number): number {
 }
 
 /**
+ * "03:30 in Europe/Berlin": a zoned job's time on the clock its crontab speaks, as its reasons say
+ * it (src/health/cron-deadline.ts), beside the UTC the console and the CLI show; with the date
+ * when that clock's is not UTC's ("2026-12-05 22:00 in America/New_York" for 03:00 UTC on the
+ * 6th), and `seconds` for a six-field schedule.
+ */
+export function onJobClock(t: number, zone: string, seconds = false): string {
+  const local = new Date(toLocal(zone, t)).toISOString();
+  const date = local.slice(0, 10) === new Date(t).toISOString().slice(0, 10) ? '' : `${local.slice(0, 10)} `;
+  return `${date}${local.slice(11, seconds ? 19 : 16)} in ${zone}`;
+}
+
+/**
  * The first instant at which the zone's clock shows `local` or later. A local time skipped by a
  * jump forward maps to the moment of the jump (02:30 on the morning clocks go from 02:00 to 03:00
  * happens at 03:00); a local time shown twice when clocks go back maps to its first showing.

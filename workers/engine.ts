@@ -316,6 +316,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       const windowMs = drainWindowMs(config);
       const startedAt = Date.now();
       const end = await drain.begin(windowMs);
+      if (windowMs <= 0) return;
       if (end.by === 'window') log.info({ ms: Date.now() - startedAt, open: end.open }, `drain window (LIFELINE_DRAIN_MS, ${windowMs} ms) over with ${end.open} connection(s) still open; closing the port`);
       else log.info({ ms: Date.now() - startedAt }, `drained: no connection open for ${QUIET_MS} ms; closing the port`);
     },

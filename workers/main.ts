@@ -82,10 +82,13 @@ let stopping = false;
 async function shutdown(reason: string, code: number) {
   if (stopping) return;
   stopping = true;
-  log.info(
-    { reason, drain_ms: DRAIN_MS },
-    `stopping: /readyz answers 503 and answers close their connections while clients remain (up to ${DRAIN_MS} ms); then the port closes, heartbeats are flushed, work drains`,
-  );
+  // Only the api role drains its clients; a process without it closes its port at once, and says nothing of a drain.
+  if (DRAIN_MS > 0) {
+    log.info(
+      { reason, drain_ms: DRAIN_MS },
+      `stopping: /readyz answers 503 and answers close their connections while clients remain (up to ${DRAIN_MS} ms); then the port closes, heartbeats are flushed, work drains`,
+    );
+  } else log.info({ reason }, 'stopping: the port closes, work in progress finishes');
   const startedAt = Date.now();
   const deadline = setTimeout(() => {
     log.error('graceful stop exceeded its deadline; exiting');

@@ -5,7 +5,7 @@ import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, duration, fromNow, labels, secretBlock, when } from './format.ts';
 import { crontabLines } from '../jobs/model.ts';
-import { isUtc, toLocal } from '../local-time.ts';
+import { isUtc, onJobClock } from '../local-time.ts';
 import { RUN_COLUMNS } from './runs.ts';
 import { renderFacts, renderTable } from './table.ts';
 
@@ -330,8 +330,7 @@ const SHOWN_RUNS = 5;
  * the date where that clock's is not UTC's), then from now.
  */
 function jobTime(iso: string, zone: string, now: number): string {
-  const local = new Date(toLocal(zone, Date.parse(iso))).toISOString();
-  const clock = isUtc(zone) ? '' : ` (${local.slice(0, 10) === iso.slice(0, 10) ? '' : `${local.slice(0, 10)} `}${local.slice(11, 16)} in ${zone})`;
+  const clock = isUtc(zone) ? '' : ` (${onJobClock(Date.parse(iso), zone)})`;
   return `${when(iso)}${clock}, ${fromNow(iso, now)}`;
 }
 

@@ -12,13 +12,26 @@ export type DrainEnd = { by: 'quiet' } | { by: 'window'; open: number };
  * at some instant within 0.2 s), so a momentary zero means nothing; a balancer still routing here
  * at 10 requests a second over fresh connections leaves a 1 s gap once in e^10 (~22,000) seconds.
  * A quiet `npm start` stops 1 s after its last client left.
+ *
+ * The early end waits for a balancer that reads /readyz: once /readyz was asked since the process
+ * started, only after a /readyz 503 has been answered in the drain. A lightly used api otherwise
+ * closed its port 1-2 s after SIGTERM, before a readiness probe every 10 s (or HAProxy's checks)
+ * saw the 503, and clients behind a Kubernetes Service were refused.
  */
 export const QUIET_MS = 1_000;
+
+const isReadyz = (url: string | undefined) => url !== undefined && /^\/readyz\/?(\?|$)/.test(url);
 
 export class HttpDrain {
   private started = false;
   private open = 0;
-  /** While a drain waits: told when the last connection closes, and when a new one opens. */
+  /** Whether /readyz was asked since start: something reads it, and must see the drain's 503. */
+  private probed = false;
+  /** Whether a /readyz 503 was answered since the drain began. */
+  private probeTold = false;
+  /** Answers under way: told `Connection: close` when the drain begins. */
+  private readonly answering = new Set<ServerResponse>();
+  /** While a drain waits: told when the last connection closes, when a new one opens, and when a probe saw the 503. */
   private watch: { emptied(): void; entered(): void } | undefined;
 
   /** Whether the drain began: /readyz answers 503 and every answer carries `Connection: close`. */
@@ -26,14 +39,32 @@ export class HttpDrain {
     return this.started;
   }
 
+  /** Whether the drain may end before its window: nobody reads /readyz, or it has answered one 503. */
+  private get mayEndEarly(): boolean {
+    return !this.probed || this.probeTold;
+  }
+
   /**
    * `listener`, with every answer given once the drain began saying `Connection: close`: node:http
    * then closes the connection after that answer, and a keep-alive client opens its next one where
-   * its balancer sends it, instead of finding this one reset when the port closes.
+   * its balancer sends it, instead of finding this one reset when the port closes. An answer
+   * already under way when the drain begins is told so too (begin).
    */
   wrap(listener: (incoming: IncomingMessage, outgoing: ServerResponse) => void): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
     return (incoming, outgoing) => {
       if (this.started) outgoing.setHeader('connection', 'close');
+      else {
+        this.answering.add(outgoing);
+        outgoing.once('close', () => this.answering.delete(outgoing));
+      }
+      if (isReadyz(incoming.url)) {
+        if (!this.started) this.probed = true;
+        outgoing.once('finish', () => {
+          if (!this.started || outgoing.statusCode !== 503 || this.probeTold) return;
+          this.probeTold = true;
+          if (this.open === 0) this.watch?.emptied();
+        });
+      }
       listener(incoming, outgoing);
     };
   }
@@ -49,12 +80,18 @@ export class HttpDrain {
   }
 
   /**
-   * Begins the drain, and settles once no connection has been open for `quietMs`, or after
-   * `windowMs`, whichever comes first (at once with a window of 0). The port stays open meanwhile:
-   * a client its balancer has not yet moved still connects, and is answered.
+   * Begins the drain, and settles once no connection has been open for `quietMs` (and a /readyz
+   * reader, if any, was answered 503), or after `windowMs`, whichever comes first (at once with a
+   * window of 0). The port stays open meanwhile: a client its balancer has not yet moved still
+   * connects, and is answered.
    */
   begin(windowMs: number, quietMs = QUIET_MS): Promise<DrainEnd> {
     this.started = true;
+    for (const outgoing of this.answering) {
+      outgoing.shouldKeepAlive = false;
+      if (!outgoing.headersSent) outgoing.setHeader('connection', 'close');
+    }
+    this.answering.clear();
     if (windowMs <= 0) return Promise.resolve(this.open === 0 ? { by: 'quiet' } : { by: 'window', open: this.open });
     return new Promise((resolve) => {
       let quiet: NodeJS.Timeout | undefined;
@@ -65,7 +102,10 @@ export class HttpDrain {
         resolve(how);
       };
       const window = setTimeout(() => end({ by: 'window', open: this.open }), windowMs);
-      const emptied = () => (quiet = setTimeout(() => end({ by: 'quiet' }), quietMs));
+      const emptied = () => {
+        clearTimeout(quiet);
+        if (this.mayEndEarly) quiet = setTimeout(() => end({ by: 'quiet' }), quietMs);
+      };
       this.watch = { emptied, entered: () => clearTimeout(quiet) };
       if (this.open === 0) emptied();
     });

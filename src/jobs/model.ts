@@ -67,14 +67,22 @@ export interface RunWrites {
 
 type PlannedRun = RunValues & { id?: string };
 
+/**
+ * How soon after an open run's start a start of the same run id is that start retried. `lifeline
+ * run` retries a start for about 5 s (3 attempts, 2 s timeouts); a minute leaves room for a slow
+ * machine and a late flush. A later start with the same run id is a new run: a crontab passing a
+ * fixed rid whose run crashed yesterday starts today's run anew, its max_run counted from today.
+ */
+export const START_RETRY_WINDOW_MS = 60_000;
+
 /** Open runs are keyed by node and run id: runs of one job may overlap when each has its own. */
 const runKey = (nodeId: string, rid: string | null) => `${nodeId} ${rid ?? ''}`;
 
 /**
  * The run rows a flush's pings make, in the order they arrived. A start opens a run, its body the
  * run's output while it runs: a start without a run id leaves a run still open without one
- * `unfinished` (nothing says it is the same run), while a start with the run id of an open run is
- * that run's, retried, and changes only its output; a success or failure ends the open run of its run id with its
+ * `unfinished` (nothing says it is the same run), while a start with the run id of a run opened
+ * within START_RETRY_WINDOW_MS is that run's, retried, and changes only its output; a success or failure ends the open run of its run id with its
  * duration, exit code and its own output, none if it carried none; without such an open run, an
  * end is recorded only when it says more than "ok" (a failure, an exit code or an output): a job
  * that only pings success costs no row per ping. A log is a row of its own. (As one row per plain
@@ -107,10 +115,11 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
     const key = runKey(p.nodeId, p.rid);
     const run = current.get(key);
     if (p.kind === 'start') {
-      // A start of a run id whose run is open is that run's start again: a retry, the first one
-      // taken though its answer never came (`lifeline run` timing out on a busy machine). The run
-      // keeps its first start; a body, if the retry has one, is its output as a start's is.
-      if (run && p.rid !== null) {
+      // A start of a run id whose run opened within START_RETRY_WINDOW_MS is that run's start
+      // again: a retry, the first one taken though its answer never came (`lifeline run` timing
+      // out on a busy machine). The run keeps its first start; a body, if the retry has one, is its
+      // output as a start's is. An older open run of that run id is left unfinished, as without one.
+      if (run && p.rid !== null && run.startedAt !== null && p.at.getTime() - run.startedAt.getTime() <= START_RETRY_WINDOW_MS) {
         if (p.output !== null) end(run, { output: p.output });
         continue;
       }

@@ -180,8 +180,9 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     assert.match(line('Last ping'), /, \d+s ago, reported failing$/);
     assert.equal(line('Schedule'), '30 3 * * * in Europe/Berlin, grace 600s');
     // Berlin's 03:30 is 02:30 UTC in winter and 01:30 UTC in summer; either way the same date.
+    // The run may be hours or seconds away, so any duration form (`5h 12m`, `58m 47s`, `9s`).
     const due = now.health.next_due_at as string;
-    assert.match(line('Next due'), new RegExp(`^${due.slice(0, 10)} 0[12]:30:00Z \\(03:30 in Europe/Berlin\\), in \\d+h( \\d+m)?$`));
+    assert.match(line('Next due'), new RegExp(`^${due.slice(0, 10)} 0[12]:30:00Z \\(03:30 in Europe/Berlin\\), in \\d+[dhms]( \\d+[dhms])?$`));
     assert.match(line('Grace ends'), new RegExp(`^${(now.health.grace_ends_at as string).slice(0, 10)} 0[12]:40:00Z, in `));
     assert.equal(line('Max run'), '1h');
     assert.ok(line('Ping URL').endsWith(`/ping/${job.ping_key}`), shown.stdout);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KEPT_OUTPUT_BYTES, OutputTail, PING_BODY_READ_BYTES, PING_BODY_READ_CHUNKS, planRuns, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
+import { KEPT_OUTPUT_BYTES, OutputTail, PING_BODY_READ_BYTES, PING_BODY_READ_CHUNKS, planRuns, START_RETRY_WINDOW_MS, type PingEvent, type PingKind } from '../../src/jobs/model.ts';
 import { readPingBody } from '../../src/http/routes/ping.ts';
 
 const T0 = Date.parse('2026-05-04T03:00:00.000Z');
@@ -96,6 +96,18 @@ describe('runs from pings', () => {
     assert.deepEqual(rows(w.updates), ['a 0→4 failure 2 null']);
     const running = planRuns([ping(1, 'start', { rid: RID_A, output: 'copying' })], open);
     assert.deepEqual(rows(running.updates), ['a 0→null running null copying']);
+  });
+
+  it('a start with the run id of a run open since long before is a new run, the old one unfinished', () => {
+    // A crontab passing a fixed rid: yesterday's run crashed and never ended; today's starts.
+    const open = [{ id: '7', nodeId: 'a', startedAt: new Date(T0), rid: RID_A }];
+    const day = 24 * 3600;
+    const w = planRuns([ping(day, 'start', { rid: RID_A }), ping(day + 9, 'success', { exitCode: 0, rid: RID_A })], open);
+    assert.deepEqual(rows(w.updates), ['a 0→null unfinished null null']);
+    assert.deepEqual(rows(w.inserts), [`a ${day}→${day + 9} success 0 null`]);
+    const started = planRuns([ping(START_RETRY_WINDOW_MS / 1000 + 1, 'start', { rid: RID_A })], open);
+    assert.deepEqual(rows(started.updates), ['a 0→null unfinished null null']);
+    assert.deepEqual([...started.runStarted], [['a', new Date(T0 + START_RETRY_WINDOW_MS + 1000)]], 'max_run counts from the new start');
   });
 
   it('a log is a row of its own, and nodes are kept apart', () => {
@@ -213,6 +225,15 @@ describe('a ping body as it is read', () => {
     assert.equal(seen.pulled <= PING_BODY_READ_BYTES / (64 * 1024) + 2, true, `${seen.pulled} chunks pulled`);
     const [line, rest] = cutAndRest(read.output);
     assert.equal(line, `[… ${(PING_BODY_READ_BYTES - rest!.length).toLocaleString('en-US')} bytes cut, and the body after this was not read: a ping reads up to 8 MiB in 4,096 chunks]`);
+  });
+
+  it('cuts at 8 MiB before a character the limit falls in, not through it', async () => {
+    // 8 MiB less 1 byte of `a`, then `€` (3 bytes), which the limit splits after its first byte.
+    const chunks = [new Uint8Array(PING_BODY_READ_BYTES - 1).fill(97), Buffer.from('€€')];
+    const body = new ReadableStream<Uint8Array>({ pull: (c) => (chunks.length ? c.enqueue(chunks.shift()!) : c.close()) });
+    const read = await readPingBody(body);
+    assert.equal(read.unread, true);
+    assert.ok(read.output!.endsWith('aaa'), JSON.stringify(read.output!.slice(-5)));
   });
 
   it('stops after 4,096 chunks, however small', async () => {

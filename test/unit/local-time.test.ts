@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, offsetChanges, showings, toLocal, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
+import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, offsetChanges, onJobClock, showings, toLocal, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -202,5 +202,13 @@ describe('offsetChanges', () => {
     assert.equal(offsetChanges(ny, z('2026-05-01T00:00:00Z'), z('2027-05-01T00:00:00Z')), true, 'both changes of a year');
     assert.equal(offsetChanges(ny, z('2026-12-30T00:00:00Z'), z('2027-01-02T00:00:00Z')), false, 'a year boundary is no change');
     assert.equal(offsetChanges('UTC', z('2026-01-01T00:00:00Z'), z('2027-01-01T00:00:00Z')), false);
+  });
+});
+
+describe('onJobClock', () => {
+  it("says a job's time on its own clock, with the date when that clock's is not UTC's", () => {
+    assert.equal(onJobClock(Date.parse('2026-12-08T02:30:00Z'), 'Europe/Berlin'), '03:30 in Europe/Berlin');
+    assert.equal(onJobClock(Date.parse('2026-12-06T03:00:00Z'), 'America/New_York'), '2026-12-05 22:00 in America/New_York');
+    assert.equal(onJobClock(Date.parse('2026-12-08T02:30:15Z'), 'Europe/Berlin', true), '03:30:15 in Europe/Berlin');
   });
 });

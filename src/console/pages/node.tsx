@@ -18,14 +18,14 @@ import { may } from '../acting.tsx';
 import { Ago, alreadyShownOnce, At, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, engineAddress, href, nodePath, readCursor } from '../context.ts';
 import { htmlAttr } from '../../http/html-attr.ts';
-import { day, duration, percent, runTime, zoned } from '../format.ts';
+import { day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { IncidentTable, incidentTableFacts } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Live, Page } from '../layout.tsx';
 import { AskFirst } from '../confirm.tsx';
 import { html, refusal } from '../render.tsx';
-import { isUtc } from '../../local-time.ts';
+import { isUtc, onJobClock } from '../../local-time.ts';
 import { UptimeBar } from '../uptime-bar.tsx';
 
 const TRANSITIONS = 20;
@@ -332,16 +332,6 @@ function Badges(p: { node: NodeRow; deps: AppDeps; explained: boolean }) {
 }
 
 /**
- * "03:30 in Europe/Berlin": a zoned job's next run on the clock its crontab speaks, beside the UTC
- * every page shows, as its reasons say it (src/health/cron-deadline.ts); with the date when that
- * clock's is not UTC's ("2026-12-05 22:00 in America/New_York" for 03:00 UTC on the 6th).
- */
-function onJobClock(at: Date, zone: string, seconds: boolean): string {
-  const local = zoned(at, zone, { seconds });
-  return `${local.startsWith(day(at)) ? local.slice(11) : local} in ${zone}`;
-}
-
-/**
  * The run the job's success ping is awaited for (expectedRun, as the API's `next_due_at`), with why
  * the ones before a new job's first are not, and marked as not judged in maintenance.
  */
@@ -350,7 +340,7 @@ function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
   return (
     <>
       <Ago at={next.at} now={p.now} seconds={hasSeconds(p.schedule.cron)} />
-      {isUtc(p.schedule.time_zone) ? null : ` (${onJobClock(next.at, p.schedule.time_zone, hasSeconds(p.schedule.cron))})`}
+      {isUtc(p.schedule.time_zone) ? null : ` (${onJobClock(next.at.getTime(), p.schedule.time_zone, hasSeconds(p.schedule.cron))})`}
       {next.graceEndsAt === null ? <span class="sub">not judged until the maintenance window ends</span> : null}
       {next.first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { HttpDrain, type DrainEnd } from '../../src/http/drain.ts';
+
+const WINDOW_MS = 10_000;
+const QUIET = 1_000;
+
+/** A server that only says when a connection opens, each connection a socket that only closes. */
+function fakeServer(drain: HttpDrain) {
+  const server = new EventEmitter();
+  drain.track(server as unknown as Server);
+  return {
+    connect(): () => void {
+      const socket = new EventEmitter();
+      server.emit('connection', socket);
+      return () => socket.emit('close');
+    },
+  };
+}
+
+/** An answer the listener gives: `finish` once it is sent, with its status. */
+function answer(handler: (incoming: IncomingMessage, outgoing: ServerResponse) => void, url: string) {
+  const headers = new Map<string, string>();
+  const outgoing = Object.assign(new EventEmitter(), {
+    statusCode: 200,
+    headersSent: false,
+    shouldKeepAlive: true,
+    setHeader: (k: string, v: string) => headers.set(k, v),
+  });
+  handler({ url } as IncomingMessage, outgoing as unknown as ServerResponse);
+  return {
+    headers,
+    outgoing,
+    send(status: number) {
+      outgoing.statusCode = status;
+      outgoing.emit('finish');
+      outgoing.emit('close');
+    },
+  };
+}
+
+/** The drain's end, or undefined while it still waits (settled promises first). */
+async function settled(p: Promise<DrainEnd>): Promise<DrainEnd | undefined> {
+  let end: DrainEnd | undefined;
+  void p.then((e) => (end = e));
+  await new Promise((resolve) => setImmediate(resolve));
+  return end;
+}
+
+describe('HttpDrain', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  afterEach(() => mock.timers.reset());
+
+  it('with nobody reading /readyz, ends quietMs after the last connection closed', async () => {
+    const drain = new HttpDrain();
+    const server = fakeServer(drain);
+    const close = server.connect();
+    const end = drain.begin(WINDOW_MS, QUIET);
+    mock.timers.tick(QUIET);
+    assert.equal(await settled(end), undefined, 'a connection is open');
+    close();
+    mock.timers.tick(QUIET - 1);
+    assert.equal(await settled(end), undefined);
+    mock.timers.tick(1);
+    assert.deepEqual(await settled(end), { by: 'quiet' });
+  });
+
+  it('once /readyz was read, does not end early before a /readyz 503 was answered in the drain', async () => {
+    const drain = new HttpDrain();
+    const server = fakeServer(drain);
+    const handler = drain.wrap(() => {});
+    const probe = server.connect();
+    answer(handler, '/readyz').send(200);
+    probe();
+    const end = drain.begin(WINDOW_MS, QUIET);
+    mock.timers.tick(QUIET * 3);
+    assert.equal(await settled(end), undefined, 'no connection, but the probe has not seen the drain');
+    // Other clients come and go: still not the probe's 503.
+    const client = server.connect();
+    answer(handler, '/v1/heartbeats').send(202);
+    client();
+    mock.timers.tick(QUIET * 3);
+    assert.equal(await settled(end), undefined);
+    const told = server.connect();
+    const readyz = answer(handler, '/readyz?full=1');
+    assert.equal(readyz.headers.get('connection'), 'close');
+    readyz.send(503);
+    told();
+    mock.timers.tick(QUIET - 1);
+    assert.equal(await settled(end), undefined);
+    mock.timers.tick(1);
+    assert.deepEqual(await settled(end), { by: 'quiet' });
+  });
+
+  it('a probe never told ends by the window', async () => {
+    const drain = new HttpDrain();
+    const handler = drain.wrap(() => {});
+    answer(handler, '/readyz').send(200);
+    const end = drain.begin(WINDOW_MS, QUIET);
+    mock.timers.tick(WINDOW_MS - 1);
+    assert.equal(await settled(end), undefined);
+    mock.timers.tick(1);
+    assert.deepEqual(await settled(end), { by: 'window', open: 0 });
+  });
+
+  it('an answer under way when the drain begins says Connection: close', () => {
+    const drain = new HttpDrain();
+    const handler = drain.wrap(() => {});
+    const slow = answer(handler, '/v1/nodes');
+    assert.equal(slow.headers.get('connection'), undefined);
+    void drain.begin(WINDOW_MS, QUIET);
+    assert.equal(slow.headers.get('connection'), 'close');
+    assert.equal(slow.outgoing.shouldKeepAlive, false);
+  });
+});
