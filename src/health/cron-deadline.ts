@@ -52,6 +52,12 @@ export interface Deadline {
    * so no spread or JSON.stringify can lose it.
    */
   reason: () => string;
+  /**
+   * A missed run's deadline passed while a run is under way: it says less than a failed run's
+   * reason, which it does not replace (decide's step 3), or each run that outlives its grace and
+   * then fails would rename the outage twice.
+   */
+  runGoing?: boolean;
 }
 
 /** The first time the schedule names strictly after `after`. */
@@ -146,7 +152,7 @@ function missedRun(pings: JobPings, schedule: CronSchedule): Deadline {
   const at = new Date(due.getTime() + schedule.grace_seconds * 1000);
   const since = pings.openRunStartedAt ?? null;
   const last = since === null ? lastRunEnded(pings.lastEndAt, at, schedule.time_zone) : stillGoing(since, at, schedule.time_zone);
-  return { at, reason: () => `no success ping for the run due at ${dueWords(due, schedule)}; ${last}` };
+  return { at, reason: () => `no success ping for the run due at ${dueWords(due, schedule)}; ${last}`, runGoing: since !== null };
 }
 
 /**

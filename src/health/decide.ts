@@ -166,6 +166,8 @@ export function missedHeartbeats(
 interface Silence {
   at: Date;
   reason: (() => string) | null;
+  /** A job's missed run while a run is under way (Deadline.runGoing). */
+  runGoing?: boolean;
 }
 
 /**
@@ -293,6 +295,9 @@ const latestReport = (s: Snapshot, scheduled: boolean) => reported(s.lastStatus,
  * the colon (a token or a path in an error line is for the job's owners, not anonymous readers).
  */
 export const publicReason = (reason: string): string => reason.replace(/^(exited with status -?\d+|reported failure): [\s\S]*$/, '$1');
+
+/** Whether a reason is a failed run's (failedRunReason, RUN_GONE). */
+const failedRunSaid = (reason: string | null): boolean => reason !== null && /^(exited with status -?\d+|reported failure)(: |$)/.test(reason);
 
 /** What `n` ok heartbeats are called: a scheduled job's are its success pings, as its page says. */
 export const okBeatNoun = (scheduled: boolean, n: number): string => `${scheduled ? 'success ping' : 'ok heartbeat'}${n === 1 ? '' : 's'}`;
@@ -572,7 +577,9 @@ export function decide(s: Snapshot, policy: Policy, now: Date): Decision {
       // (an evaluator that was overloaded or stopped). What it reported still happened: record
       // it at its receive time, then the silence after it.
       if (last !== null && last > t.since) judgeReport(t, s, policy, staleUntil, dark);
-      t.go('down', deadline, downReason(s, silence));
+      // A run still going says less than the failed run before it: the failure stays the reason
+      // until a run ends or the job misses a run with none under way (at most one change per ping).
+      t.go('down', deadline, downReason(s, silence), !(silence.runGoing && failedRunSaid(t.reason)));
       return t.decision(null);
     }
   }

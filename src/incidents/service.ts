@@ -453,13 +453,16 @@ export const REASON_NOTES_MAX = 50;
  */
 export async function noteNewReasons(tx: Tx, changes: NewReason[]): Promise<void> {
   const open = await store.lockOpenIncidents(tx, changes.map((c) => c.nodeId));
-  const entries = changes.flatMap((c): TimelineEntry[] => {
+  // One line per incident and batch, the latest change's (events come in their node's order): the
+  // cap counts only lines written before the statement, so a batch of several would pass it.
+  const entries = new Map<string, TimelineEntry>();
+  for (const c of changes) {
     const incident = open.find((i) => i.node_id === c.nodeId && i.category === categoryFor(c.state));
-    if (!incident) return [];
+    if (!incident) continue;
     const at = c.at < incident.opened_at ? incident.opened_at : c.at;
-    return [{ incident_id: incident.id, at, kind: 'reason_changed', detail: { node_state: c.state, reason: c.reason } }];
-  });
-  await store.addTimelineUpTo(tx, entries, REASON_NOTES_MAX);
+    entries.set(incident.id, { incident_id: incident.id, at, kind: 'reason_changed', detail: { node_state: c.state, reason: c.reason } });
+  }
+  await store.addTimelineUpTo(tx, [...entries.values()], REASON_NOTES_MAX);
 }
 
 /**

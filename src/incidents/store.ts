@@ -261,7 +261,11 @@ export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Prom
   await notifyAll(tx, LIVE_CHANNEL, incidentNotices(entries.map((e) => e.incident_id)));
 }
 
-/** Writes each entry unless its incident has `max` of its kind already (one entry per incident at most). */
+/**
+ * Writes each entry unless its incident has `max` of its kind already. At most one entry per
+ * incident: the count sees only rows written before this statement, not those it inserts, so two
+ * entries of one incident at `max - 1` would both be written.
+ */
 export async function addTimelineUpTo(tx: Queryable, entries: TimelineEntry[], max: number): Promise<void> {
   if (entries.length === 0) return;
   const rows = await tx<{ incident_id: string }[]>`

@@ -26,8 +26,9 @@ export function runningEngine(h: Harness, o: { gapMs: number; incidents?: boolea
   const leadership = new Leadership(() => createSql(h.db.url, { dedicated: true, applicationName: 'lifeline-test-evaluator' }), testLog);
   const evaluator = new Evaluator({ leadership, clock: h.clock, log: testLog, intervalMs: 1000, coverageGapMs: o.gapMs, reader: h.sql });
   const flusher = new IngestFlusher({ sql: h.sql, buffer: h.buffer, clock: h.clock, log: testLog, gapMs: o.gapMs });
-  // A node's new reason is handled either way (with no incidents it writes nothing): left unclaimed
-  // it would hold back the node's later transitions, as the engine's outbox keeps a key's order.
+  // The reason handler must be registered even without incidents (it then writes nothing): the
+  // outbox delivers a node's events in order (keyed by node), so a `node.reason_changed` that no
+  // handler claims holds back every later event of that node, its transitions included, for good.
   const registry = new HandlerRegistry().on('node.state_changed', 'uptime', uptimeHandler(RETENTION)).on('node.reason_changed', 'incidents', reasonHandler());
   if (o.incidents) {
     // Incidents only: no notifications run here, so the pages of what opens go nowhere.

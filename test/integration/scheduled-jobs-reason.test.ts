@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
+import { noteNewReasons, REASON_NOTES_MAX } from '../../src/incidents/service.ts';
 import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
 import { evaluating } from '../helpers/evaluating.ts';
 import { createOnCall, deliveriesOf, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
@@ -86,6 +87,26 @@ describe('a scheduled job that is down and keeps failing', () => {
     assert.deepEqual((await incidentsOf(h.db, job.id)).map((i) => i.status), ['open'], 'the same incident, still open');
     assert.deepEqual((await deliveriesOf(h.db, incident!.id)).map((d) => d.event), ['opened'], 'paged once');
     assert.deepEqual((await h.db.sql<{ topic: string }[]>`select topic from outbox`).map((r) => r.topic), [], 'nothing left waiting');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('one batch of changes for an incident one line short of the cap writes one line, the latest', async () => {
+    const job = await h.createNode('db-export', { schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 60 }, escalation_policy_id: policyId });
+    const from = (h.clock.now().getTime() - T0) / 1000;
+    await runTo(from + 300);
+    assert.equal((await health(job.id)).state, 'down');
+    const [incident] = await incidentsOf(h.db, job.id);
+    const openedAt = incident!.opened_at;
+    await h.db.sql`
+      insert into incident_timeline (incident_id, at, kind, detail)
+      select ${incident!.id}, ${openedAt}, 'reason_changed', jsonb_build_object('node_state', 'down', 'reason', 'line ' || i)
+      from generate_series(1, ${REASON_NOTES_MAX - 1}) i`;
+    const change = (n: number) => ({ nodeId: job.id, state: 'down' as const, at: new Date(new Date(openedAt).getTime() + n * 1000), reason: `change ${n}` });
+    await h.db.sql.begin((tx) => noteNewReasons(tx, [change(1), change(2), change(3)]));
+    const notes = await h.db.sql<{ reason: string }[]>`
+      select detail->>'reason' as reason from incident_timeline where incident_id = ${incident!.id} and kind = 'reason_changed' order by at desc, id desc`;
+    assert.equal(notes.length, REASON_NOTES_MAX);
+    assert.equal(notes[0]!.reason, 'change 3');
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 });

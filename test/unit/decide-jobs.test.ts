@@ -378,6 +378,36 @@ describe('decide for a scheduled job already down: its reason follows the latest
     assert.deepEqual(judged(s, every2g60, 101).reasonChange, null);
   });
 
+  it('a job whose runs outlive their grace and then fail the same way: one reason change in four runs, not two a run', () => {
+    // Each run starts on time (03:02, 03:04, …), is still going at the deadline (due + 60 s), and
+    // fails 90 s after it started. The store keeps each change as the next judgement's reason.
+    let s = down();
+    const changes: string[] = [];
+    const judge = (over: Partial<Snapshot>, nowSec: number) => {
+      s = { ...s, ...over };
+      const d = decide(s, every2g60, at(nowSec));
+      assert.deepEqual(d.transitions, []);
+      if (d.reasonChange) {
+        changes.push(d.reasonChange.reason);
+        s = { ...s, reason: d.reasonChange.reason };
+      }
+    };
+    for (let run = 1; run <= 4; run++) {
+      const start = 120 * run;
+      judge({ runStartedAt: at(start) }, start + 61);
+      judge({ ...failed(start + 90, RSYNC, run), runStartedAt: null }, start + 91);
+    }
+    assert.deepEqual(changes, [
+      'no success ping for the run due at 2026-05-04 01:02:00 UTC (grace 60s); a run started 2026-05-04 03:02:00 UTC (1h59m after the deadline) is still going',
+      `exited with status 3: ${RSYNC}`,
+    ]);
+  });
+
+  it('a job down for a failure whose next run is still going at its deadline: the failure stays the reason', () => {
+    const s = down({ ...failed(100), since: at(100), runStartedAt: at(240), reason: `exited with status 3: ${RSYNC}` });
+    assert.deepEqual(judged(s, every2g60, 301).reasonChange, null);
+  });
+
   it('without the stored reason nothing is compared: no change is made up', () => {
     assert.deepEqual(judged(down({ ...failed(100), reason: null }), every2g60, 101).reasonChange, null);
   });
