@@ -16,17 +16,25 @@ export type DrainEnd = { by: 'quiet' } | { by: 'window'; open: number };
  * The early end waits for a balancer that reads /readyz: once /readyz was asked since the process
  * started, only after a /readyz 503 has been answered in the drain. A lightly used api otherwise
  * closed its port 1-2 s after SIGTERM, before a readiness probe every 10 s (or HAProxy's checks)
- * saw the 503, and clients behind a Kubernetes Service were refused.
+ * saw the 503, and clients behind a Kubernetes Service were refused. A /readyz read longer than
+ * PROBE_GONE_MS before the drain began is no balancer's probe (a person's curl after start): then
+ * a quiet `npm start` stops 1 s after its last client left, not at the end of the window.
  */
 export const QUIET_MS = 1_000;
+
+/**
+ * How long after its last /readyz read a reader counts as a probe still polling: three times
+ * Kubernetes' default period (10 s) and fifteen times HAProxy's default check interval (2 s).
+ */
+export const PROBE_GONE_MS = 30_000;
 
 const isReadyz = (url: string | undefined) => url !== undefined && /^\/readyz\/?(\?|$)/.test(url);
 
 export class HttpDrain {
   private started = false;
   private open = 0;
-  /** Whether /readyz was asked since start: something reads it, and must see the drain's 503. */
-  private probed = false;
+  /** When /readyz was last read before the drain (ms since the epoch): a probe polling it must see the drain's 503. */
+  private probedAt: number | undefined;
   /** Whether a /readyz 503 was answered since the drain began. */
   private probeTold = false;
   /** Answers under way: told `Connection: close` when the drain begins. */
@@ -39,9 +47,9 @@ export class HttpDrain {
     return this.started;
   }
 
-  /** Whether the drain may end before its window: nobody reads /readyz, or it has answered one 503. */
+  /** Whether the drain may end before its window: nobody polls /readyz, or it has answered one 503. */
   private get mayEndEarly(): boolean {
-    return !this.probed || this.probeTold;
+    return this.probedAt === undefined || Date.now() - this.probedAt > PROBE_GONE_MS || this.probeTold;
   }
 
   /**
@@ -58,7 +66,7 @@ export class HttpDrain {
         outgoing.once('close', () => this.answering.delete(outgoing));
       }
       if (isReadyz(incoming.url)) {
-        if (!this.started) this.probed = true;
+        if (!this.started) this.probedAt = Date.now();
         outgoing.once('finish', () => {
           if (!this.started || outgoing.statusCode !== 503 || this.probeTold) return;
           this.probeTold = true;

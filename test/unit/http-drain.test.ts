@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { HttpDrain, type DrainEnd } from '../../src/http/drain.ts';
+import { HttpDrain, PROBE_GONE_MS, type DrainEnd } from '../../src/http/drain.ts';
 
 const WINDOW_MS = 10_000;
 const QUIET = 1_000;
@@ -50,7 +50,7 @@ async function settled(p: Promise<DrainEnd>): Promise<DrainEnd | undefined> {
 }
 
 describe('HttpDrain', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-12-08T02:00:00Z') }));
   afterEach(() => mock.timers.reset());
 
   it('with nobody reading /readyz, ends quietMs after the last connection closed', async () => {
@@ -103,6 +103,16 @@ describe('HttpDrain', () => {
     assert.equal(await settled(end), undefined);
     mock.timers.tick(1);
     assert.deepEqual(await settled(end), { by: 'window', open: 0 });
+  });
+
+  it('a /readyz read longer ago than a probe polls does not hold the drain (a person’s curl after start)', async () => {
+    const drain = new HttpDrain();
+    const handler = drain.wrap(() => {});
+    answer(handler, '/readyz').send(200);
+    mock.timers.tick(PROBE_GONE_MS + 1);
+    const end = drain.begin(WINDOW_MS, QUIET);
+    mock.timers.tick(QUIET);
+    assert.deepEqual(await settled(end), { by: 'quiet' });
   });
 
   it('an answer under way when the drain begins says Connection: close', () => {
