@@ -60,7 +60,7 @@ export function heldUntilOpen(listener: Listener): { listener: Listener; open: (
   let held: Array<[IncomingMessage, ServerResponse]> = [];
   const refuse = (outgoing: ServerResponse) => {
     outgoing.shouldKeepAlive = false;
-    outgoing.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: 'unavailable', message: 'this process did not start' }));
+    outgoing.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: { code: 'unavailable', message: 'This process did not start; nothing was stored. Send it to another process.' } }));
   };
   return {
     listener: (incoming, outgoing) => {

@@ -45,16 +45,18 @@ describe('heldUntilOpen', () => {
     const outgoing = {
       status: undefined as number | undefined,
       ended: false,
+      body: '',
       writeHead(status: number) {
         this.status = status;
         return this;
       },
-      end() {
+      end(body?: string) {
         this.ended = true;
+        this.body = body ?? '';
         return this;
       },
     };
-    return [{ url } as IncomingMessage, outgoing as unknown as ServerResponse & { status: number | undefined; ended: boolean }] as const;
+    return [{ url } as IncomingMessage, outgoing as unknown as ServerResponse & { status: number | undefined; ended: boolean; body: string }] as const;
   };
 
   it('answers the requests that came before it opened, in order, then each as it comes', () => {
@@ -80,5 +82,7 @@ describe('heldUntilOpen', () => {
     held.listener(later, laterOutgoing);
     assert.deepEqual(answered, []);
     assert.deepEqual([outgoing.status, outgoing.ended, laterOutgoing.status, laterOutgoing.ended], [503, true, 503, true]);
+    // In the API's error shape, as every other refusal.
+    assert.equal((JSON.parse(laterOutgoing.body) as { error: { code: string } }).error.code, 'unavailable');
   });
 });
