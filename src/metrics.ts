@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.ts';
+import { settlesWithin } from './settles.ts';
 import type { Sql } from './db/client.ts';
 import { CHANNEL_TYPES } from './channels/model.ts';
 import { DB_ERROR_KINDS } from './db/errors.ts';
@@ -7,6 +8,7 @@ import { DELIVERY_RESULTS, OUTBOX_RESULTS, UNROUTED_REASONS, type Events } from 
 import { REFUSAL_REASONS } from './http/routes/heartbeats.ts';
 import { CATEGORIES } from './incidents/categorize.ts';
 import { countOpenIncidents } from './incidents/store.ts';
+import type { IngestState } from './ingest/model.ts';
 import { LOOP_KINDS } from './loop.ts';
 import { countNodesByState } from './nodes/store.ts';
 import { STATES } from './health/decide.ts';
@@ -36,7 +38,13 @@ export interface MetricsSource {
   sql: Sql;
   clock: Clock;
   log: Logger;
+  /**
+   * What /readyz checks, by the dependency's name (postgres, redis): each resolves once it answers.
+   * lifeline_dependency_up runs them as the fleet reads run, at most once per FLEET_READ_MS.
+   */
+  dependencies?: Record<string, () => Promise<unknown>>;
 }
+
 
 /** Every combination of one value from each list, as label sets. */
 const combos = <L extends string>(values: Record<L, readonly string[]>): Array<Record<L, string>> =>
@@ -67,6 +75,7 @@ const STATE_MOVES = STATES.flatMap((from) => STATES.filter((to) => to !== from).
 
 /** What the fleet gauges read from Postgres, as lifeline_fleet_read_failures_total's `read` label. */
 const FLEET_READS = ['nodes', 'incidents', 'outbox', 'deliveries'] as const;
+type FleetRead = (typeof FLEET_READS)[number];
 
 export function createMetrics(source?: MetricsSource) {
   const registry = new Registry();
@@ -86,6 +95,8 @@ export function createMetrics(source?: MetricsSource) {
     { read: FLEET_READS },
   );
   const read = databaseReaders(source, (what) => fleetReadFailures.inc({ read: what }));
+  let ingest: (() => IngestState) | undefined;
+  const dependencies = source ? Object.entries(source.dependencies ?? {}).map(([name, check]) => ({ name, check: periodic(source, check) })) : [];
   /** A gauge set at each scrape from one figure of a backlog read from Postgres; a failed read leaves it as it was. */
   const backlogGauge = (name: string, help: string, backlog: () => Promise<Backlog | undefined>, figure: keyof Backlog) =>
     new Gauge({
@@ -93,8 +104,7 @@ export function createMetrics(source?: MetricsSource) {
       help,
       registers: r,
       async collect() {
-        const b = await backlog();
-        const value = b?.[figure];
+        const value = (await backlog())?.[figure];
         if (value !== undefined) this.set(value);
       },
     });
@@ -114,6 +124,8 @@ export function createMetrics(source?: MetricsSource) {
         if (count) for (const labels of combos(values)) this.set(labels as Partial<Record<L, string>>, count(labels));
       },
     });
+  const outboxFigures = async () => (await read.outbox())?.value;
+  const deliveryFigures = async () => (await read.deliveries())?.value;
   // Accepted heartbeats not yet added to `heartbeats` (see acceptedHeartbeats).
   let accepted = 0;
   return {
@@ -141,7 +153,7 @@ export function createMetrics(source?: MetricsSource) {
       accepted += n;
     },
     nodes: countsGauge('lifeline_nodes', 'Nodes by health state.', { state: STATES }, async () => {
-      const counts = await read.nodes();
+      const counts = (await read.nodes())?.value;
       return counts && ((l) => counts[l.state] ?? 0);
     }),
     leader: new Gauge({ name: 'lifeline_evaluator_leader', help: '1 while this process holds the evaluator lock.', registers: r }),
@@ -173,9 +185,9 @@ export function createMetrics(source?: MetricsSource) {
       }),
       STATE_MOVES,
     ),
-    outboxPending: backlogGauge('lifeline_outbox_pending', 'Outbox events due and not yet handled (timers not due yet are lifeline_outbox_scheduled).', read.backlog, 'pending'),
-    outboxOldest: backlogGauge('lifeline_outbox_oldest_pending_seconds', 'How long the oldest due, unhandled outbox event has been due (a failed one: since it was written).', read.backlog, 'oldestSeconds'),
-    outboxScheduled: backlogGauge('lifeline_outbox_scheduled', 'Outbox events not due yet: escalation and acknowledgement timers armed for later.', read.backlog, 'scheduled'),
+    outboxPending: backlogGauge('lifeline_outbox_pending', 'Outbox events due and not yet handled (timers not due yet are lifeline_outbox_scheduled).', outboxFigures, 'pending'),
+    outboxOldest: backlogGauge('lifeline_outbox_oldest_pending_seconds', 'How long the oldest due, unhandled outbox event has been due (a failed one: since it was written).', outboxFigures, 'oldestSeconds'),
+    outboxScheduled: backlogGauge('lifeline_outbox_scheduled', 'Outbox events not due yet: escalation and acknowledgement timers armed for later.', outboxFigures, 'scheduled'),
     outboxEvents: counterFrom(
       { name: 'lifeline_outbox_events_total', help: 'Outbox events processed, by topic and result (handled, failed, dead).', registers: r },
       { type: TOPICS, result: OUTBOX_RESULTS },
@@ -214,12 +226,12 @@ export function createMetrics(source?: MetricsSource) {
       'Unresolved incidents by category and whether they are acknowledged; sum over acknowledged for all unresolved.',
       { category: Object.keys(CATEGORIES), acknowledged: ['true', 'false'] },
       async () => {
-        const counts = await read.incidents();
+        const counts = (await read.incidents())?.value;
         return counts && ((l) => counts.find((c) => c.category === l.category && String(c.acknowledged) === l.acknowledged)?.n ?? 0);
       },
     ),
-    deliveriesPending: backlogGauge('lifeline_deliveries_pending', 'Notification deliveries not yet sent or dead (waiting, retrying or held for a digest).', read.deliveries, 'pending'),
-    deliveriesOldest: backlogGauge('lifeline_deliveries_oldest_pending_seconds', 'Age of the oldest unfinished notification delivery.', read.deliveries, 'oldestSeconds'),
+    deliveriesPending: backlogGauge('lifeline_deliveries_pending', 'Notification deliveries not yet sent or dead (waiting, retrying or held for a digest).', deliveryFigures, 'pending'),
+    deliveriesOldest: backlogGauge('lifeline_deliveries_oldest_pending_seconds', 'Age of the oldest unfinished notification delivery.', deliveryFigures, 'oldestSeconds'),
     notifications: counterFrom(
       {
         name: 'lifeline_notifications_total',
@@ -252,6 +264,54 @@ export function createMetrics(source?: MetricsSource) {
       { loop: LOOP_KINDS },
     ),
     fleetReadFailures,
+    readAge: new Gauge({
+      name: 'lifeline_metrics_read_age_seconds',
+      help: 'How old the fleet gauges of each read are (nodes: lifeline_nodes; incidents: lifeline_incidents_open; outbox and deliveries: their backlogs): since the last read from Postgres that answered began; +Inf before the first. Read every 5 s, so above ~6 s the values are stale: use only fresh series.',
+      labelNames: ['read'] as const,
+      registers: r,
+      async collect() {
+        if (!source) return;
+        const answers = await Promise.all(FLEET_READS.map(async (what) => [what, await read[what]()] as const));
+        const now = source.clock.now().getTime();
+        for (const [what, answer] of answers) this.set({ read: what }, answer ? Math.max(0, now - answer.at) / 1000 : Infinity);
+      },
+    }),
+    dependencyUp: new Gauge({
+      name: 'lifeline_dependency_up',
+      help: "1 while a dependency answers the check /readyz makes of it, 0 while it fails or takes over 1 s, by dependency (postgres, and redis where REDIS_URL is set); checked at most once per 5 s, by scrapes.",
+      labelNames: ['dependency'] as const,
+      registers: r,
+      async collect() {
+        const states = await Promise.all(dependencies.map(async ({ name, check }) => [name, (await check()).ok] as const));
+        for (const [dependency, up] of states) this.set({ dependency }, up ? 1 : 0);
+      },
+    }),
+    ingestBuffered: new Gauge({
+      name: 'lifeline_ingest_buffered_heartbeats',
+      help: "Heartbeats (coalesced, one per node) and pings this api process has answered 202 and not yet written to Postgres, those a flush still running took included; 0 without the api role.",
+      registers: r,
+      collect() {
+        if (ingest) this.set(ingest().buffered);
+      },
+    }),
+    ingestLastFlush: new Gauge({
+      name: 'lifeline_ingest_last_flush_timestamp_seconds',
+      help: "When this api process's last heartbeat flush committed, in Unix seconds (its start before the first); flushes run every LIFELINE_INGEST_FLUSH_MS, with or without heartbeats. 0 without the api role.",
+      registers: r,
+      collect() {
+        if (ingest) this.set(ingest().lastFlushAt.getTime() / 1000);
+      },
+    }),
+    /** Where the ingest gauges read the api's flusher from, at each scrape. */
+    watchIngest(state: () => IngestState): void {
+      ingest = state;
+    },
+    buildInfo: new Gauge({
+      name: 'lifeline_build_info',
+      help: 'Always 1, labelled with the release (version) and the roles this process runs (roles: a comma list in the order api,evaluator,outbox,notifier).',
+      labelNames: ['version', 'roles'] as const,
+      registers: r,
+    }),
   };
 }
 
@@ -296,42 +356,76 @@ export function countEvents(metrics: Metrics, events: Events): void {
 export const FLEET_READ_MS = 5_000;
 
 /**
+ * How long a scrape waits for a read from Postgres or Redis before it answers without it: the
+ * fleet gauges then keep their last values (lifeline_metrics_read_age_seconds says how old) and
+ * the dependency counts as down. A read takes a few ms; 1 s is a tenth of Prometheus's default
+ * scrape timeout (10 s), so a scrape of a process whose database hangs still answers, where it
+ * waited for the read (2.8-11.7 s, most scrapes timing out, the target flapping between up and
+ * down). /readyz gives the same checks 2 s; a scrape is asked more often and by a stricter client.
+ */
+export const READ_DEADLINE_MS = 1_000;
+
+/** A read's last answer: what it gave, and when (ms since the epoch) the read that gave it began. */
+interface Answer<T> {
+  value: T;
+  at: number;
+}
+
+/**
+ * A read run at most once per FLEET_READ_MS, by the clock, and shared by every scrape meanwhile
+ * (concurrent ones included). A scrape waits for it at most READ_DEADLINE_MS, then gets the last
+ * answer (`ok` false while this one is late or failed). A read that never settles is not started
+ * again: a Postgres that does not answer is not asked by every scrape of a flood.
+ */
+function periodic<T>(source: MetricsSource, fn: () => Promise<T>, failed?: (err: unknown) => void) {
+  let read: Promise<void> | undefined;
+  let at = 0;
+  let settled = false;
+  let ok = false;
+  let last: Answer<T> | undefined;
+  return async (): Promise<{ last: Answer<T> | undefined; ok: boolean }> => {
+    const now = source.clock.now().getTime();
+    // A clock set back counts as due, so a read is never kept for longer than FLEET_READ_MS.
+    if (!read || (settled && (now - at >= FLEET_READ_MS || now < at))) {
+      const began = (at = now);
+      settled = false;
+      read = fn()
+        .then(
+          (value) => {
+            last = { value, at: began };
+            ok = true;
+          },
+          (err: unknown) => {
+            ok = false;
+            failed?.(err);
+          },
+        )
+        .finally(() => (settled = true));
+    }
+    await settlesWithin(read, READ_DEADLINE_MS);
+    return { last, ok: settled && ok };
+  };
+}
+
+/**
  * Gauges read from Postgres, so every process reports the same fleet-wide truth. A failed read
  * keeps the last value rather than failing the whole scrape, is counted (`failed`), and is not
- * tried again before FLEET_READ_MS either (a Postgres that does not answer is not asked by every
- * scrape of a flood).
+ * tried again before FLEET_READ_MS either; a read that misses READ_DEADLINE_MS keeps them too.
+ * Each answers its last successful answer, or nothing before the first.
  */
-function databaseReaders(source: MetricsSource | undefined, failed: (what: (typeof FLEET_READS)[number]) => void) {
-  const guarded = async <T>(what: (typeof FLEET_READS)[number], fn: (s: MetricsSource) => Promise<T>): Promise<T | undefined> => {
-    if (!source) return undefined;
-    try {
-      return await fn(source);
-    } catch (err) {
+function databaseReaders(source: MetricsSource | undefined, failed: (what: FleetRead) => void) {
+  const reader = <T>(what: FleetRead, fn: (s: MetricsSource) => Promise<T>): (() => Promise<Answer<T> | undefined>) => {
+    if (!source) return async () => undefined;
+    const read = periodic(source, () => fn(source), (err) => {
       source.log.warn({ err, what }, 'metrics collection query failed');
       failed(what);
-      return undefined;
-    }
-  };
-  // One read per FLEET_READ_MS, by the clock, shared: every backlog gauge of a query reads one answer.
-  const shared = <T>(what: (typeof FLEET_READS)[number], fn: (s: MetricsSource) => Promise<T>) => {
-    let read: Promise<T | undefined> | undefined;
-    let at = 0;
-    let settled = false;
-    return () => {
-      const now = source?.clock.now().getTime() ?? 0;
-      // A clock set back counts as due, so a read is never kept for longer than FLEET_READ_MS.
-      if (!read || (settled && (now - at >= FLEET_READ_MS || now < at))) {
-        at = now;
-        settled = false;
-        read = guarded(what, fn).finally(() => (settled = true));
-      }
-      return read;
-    };
+    });
+    return async () => (await read()).last;
   };
   return {
-    nodes: shared('nodes', (s) => countNodesByState(s.sql)),
-    incidents: shared('incidents', (s) => countOpenIncidents(s.sql)),
-    backlog: shared('outbox', (s) => outboxBacklog(s.sql, s.clock.now())),
-    deliveries: shared('deliveries', (s) => deliveryBacklog(s.sql, s.clock.now())),
-  };
+    nodes: reader('nodes', (s) => countNodesByState(s.sql)),
+    incidents: reader('incidents', (s) => countOpenIncidents(s.sql)),
+    outbox: reader('outbox', (s) => outboxBacklog(s.sql, s.clock.now())),
+    deliveries: reader('deliveries', (s) => deliveryBacklog(s.sql, s.clock.now())),
+  } satisfies Record<string, () => Promise<Answer<unknown> | undefined>>;
 }

@@ -6,8 +6,8 @@ import { IdentityCache } from '../src/access/identity-cache.ts';
 import { actionLinkKey } from '../src/incidents/action-links.ts';
 import { loadSecretKey } from '../src/channels/secret-key.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
-import { adminTokenWarning, notifierWithoutApi, redact, type Config } from '../src/config.ts';
-import { createSql } from '../src/db/client.ts';
+import { ROLES, adminTokenWarning, notifierWithoutApi, redact, type Config } from '../src/config.ts';
+import { createSql, ping } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { Events } from '../src/events.ts';
 import { createHttp, requestListener } from '../src/http/app.ts';
@@ -26,6 +26,7 @@ import { DeliveryQueue } from '../src/notifications/queue.ts';
 import { setupWarnings } from '../src/oncall/setup-warnings.ts';
 import { openQueueBackend } from '../src/queue/backend.ts';
 import { HandlerRegistry } from '../src/outbox/registry.ts';
+import { PACKAGE_VERSION } from '../src/package-files.ts';
 import { settlesWithin } from '../src/settles.ts';
 import { uptimeHandler } from '../src/uptime/handlers.ts';
 import { startEvaluator } from './evaluator.ts';
@@ -137,7 +138,9 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       redisTrouble({ redis: redact(config.redisUrl ?? ''), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does'),
   });
 
-  const metrics = createMetrics({ sql, clock, log });
+  // The dependencies as /readyz checks them: Postgres, and the queues' store (Redis with REDIS_URL).
+  const metrics = createMetrics({ sql, clock, log, dependencies: { postgres: () => ping(sql), [queueBackend.name]: () => queueBackend.ping() } });
+  metrics.buildInfo.set({ version: PACKAGE_VERSION, roles: ROLES.filter((role) => config.roles.has(role)).join(',') }, 1);
   // Every part of this process announces through one Events; the metrics count what it announces.
   const events = new Events();
   countEvents(metrics, events);
@@ -168,6 +171,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     stops.push({ part: 'ping keys', stop: await ingestor.listen() });
     const ingest = startIngestFlusher({ sql, buffer, clock, log, events, flushMs: config.ingestFlushMs, coverageGapMs: gapMs });
     stops.push({ part: 'ingest flusher', stop: ingest.stop });
+    metrics.watchIngest(() => ingest.flusher.state());
   }
   const drain = new HttpDrain();
   const { listener } = engineHttp(config, {

@@ -191,7 +191,7 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
     doc({
       summary: 'Prometheus metrics',
       description:
-        'Counters and histograms are per process; fleet gauges are read from Postgres at most once per 5 s per process, shared by the scrapes meanwhile. No label carries a node. With LIFELINE_METRICS_TOKEN set, only `Authorization: Bearer <that token>` is answered; anything else is 401.',
+        'Counters and histograms are per process; fleet gauges are read from Postgres at most once per 5 s per process, shared by the scrapes meanwhile, and a scrape waits for a read at most 1 s (then answers the last values; lifeline_metrics_read_age_seconds says how old). No label carries a node. With LIFELINE_METRICS_TOKEN set, only `Authorization: Bearer <that token>` is answered; anything else is 401.',
       access: 'none',
       ok: { status: 200, description: 'The Prometheus text exposition format.', body: { type: 'string' }, mediaType: 'text/plain' },
       also: [{ status: 401, description: 'LIFELINE_METRICS_TOKEN is set and the request does not carry it.', body: 'Error' }],

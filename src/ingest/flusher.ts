@@ -6,7 +6,7 @@ import { Events } from '../events.ts';
 import type { Logger } from '../logger.ts';
 import type { HeartbeatBuffer } from './buffer.ts';
 import { blamesRows, isolateRefused } from './isolate.ts';
-import type { CoalescedHeartbeat } from './model.ts';
+import type { CoalescedHeartbeat, IngestState } from './model.ts';
 import { planRuns, type PingEvent } from '../jobs/model.ts';
 import { openRuns, writeRuns } from '../jobs/store.ts';
 import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats, type Written } from './store.ts';
@@ -83,10 +83,24 @@ export class IngestFlusher {
   readonly instanceId = randomUUID();
   private readonly events: Events;
   private readonly reach: PostgresReach;
+  /** What the flush in progress took from the buffer: still only in memory until it commits. */
+  private taken = 0;
+  private lastFlushAt: Date;
 
   constructor(private readonly deps: FlusherDeps) {
     this.events = deps.events ?? new Events();
     this.reach = new PostgresReach(deps.clock.now());
+    this.lastFlushAt = deps.clock.now();
+  }
+
+  /**
+   * What is answered 202 and not yet stored, and when a flush last committed: read by the metrics
+   * at each scrape, without a query. A flush held by a lock takes its batch with it, and the
+   * intake keeps answering 202; only these show it (lifeline_ingest_buffered_heartbeats,
+   * lifeline_ingest_last_flush_timestamp_seconds).
+   */
+  state(): IngestState {
+    return { buffered: this.deps.buffer.size + this.taken, lastFlushAt: this.lastFlushAt };
   }
 
   async runOnce(): Promise<number> {
@@ -96,6 +110,7 @@ export class IngestFlusher {
     const pings = buffer.takePings();
     const started = performance.now();
     let written: Written;
+    this.taken = batch.length + pings.length;
     try {
       written = await this.commit(at, pings, (tx) => writeHeartbeats(tx, batch, at)).catch((err: unknown) => {
         if (!blamesRows(err)) throw err;
@@ -109,7 +124,10 @@ export class IngestFlusher {
       else if (sqlState(err)?.length === 5) this.reach.reached(at);
       buffer.writable = this.reach.writable(this.deps.clock.now());
       throw err;
+    } finally {
+      this.taken = 0;
     }
+    this.lastFlushAt = this.deps.clock.now();
     this.reach.reached(at);
     buffer.writable = true;
     buffer.carryOn(batch, written.recovering, at);

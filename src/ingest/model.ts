@@ -55,3 +55,11 @@ const severity = (r: Report) => (r.status === 'failing' ? 2 : r.status === 'degr
  */
 export const worseFailure = (kept: Report | null, later: Report | null): Report | null =>
   later === null || (kept !== null && severity(later) <= severity(kept)) ? kept : later;
+
+/** What an api process's flusher holds, read by the metrics at each scrape (no query): see IngestFlusher.state. */
+export interface IngestState {
+  /** Heartbeats and pings buffered, those a flush still in progress took included. */
+  buffered: number;
+  /** When the last flush committed (the process's start before the first one). */
+  lastFlushAt: Date;
+}

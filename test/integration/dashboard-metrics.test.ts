@@ -259,25 +259,83 @@ test('promtool accepts the Prometheus config, the alert rules and every dashboar
 
 // Synthetic series through the alert rules, by promtool's rule tests: the rules must fit a single
 // process as well as the compose stack, and count heartbeats refused against heartbeats sent.
-test('promtool: the alert rules fire for a missing service, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, and not for a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
+test('promtool: the alert rules fire for a missing role (combined roles counted), a stalled flush, a dependency down, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, not for a stale process\'s backlog nor a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
   const up = (labels: string) => ({ series: `up{job="lifeline",${labels}}`, values: '1x30' });
   const beats = (labels: string, perMinute: number) => ({ series: `lifeline_heartbeats_received_total{job="lifeline",instance="a:8080",${labels}}`, values: `0+${perMinute}x30` });
   const quiet = (alertname: string) => ({ eval_time: '20m', alertname, exp_alerts: [] });
+  const build = (instance: string, roles: string, service?: string) => ({
+    series: `lifeline_build_info{job="lifeline",instance="${instance}",${service ? `service="${service}",` : ''}version="1.0.0",roles="${roles}"}`,
+    values: '1x30',
+  });
+  /** A series of one process; `name` may carry labels of its own. */
+  const ingestSeries = (instance: string, name: string, values: string) => {
+    const [metric, labels] = name.includes('{') ? [name.slice(0, name.indexOf('{')), `,${name.slice(name.indexOf('{') + 1, -1)}`] : [name, ''];
+    return { series: `${metric}{job="lifeline",instance="${instance}"${labels}}`, values };
+  };
   const tests = [
-    // `npm start`: one process, scraped by a static target, no service label.
-    { interval: '1m', input_series: [up('instance="localhost:8080"'), beats('result="accepted"', 600), beats('result="rejected",reason="unauthorized"', 30)], alert_rule_test: [quiet('LifelineServiceMissing'), quiet('LifelineHeartbeatsRejected')] },
-    // The compose stack with no evaluator container.
+    // `npm start`: one process running every role, scraped by a static target, no service label.
+    { interval: '1m', input_series: [up('instance="localhost:8080"'), build('localhost:8080', 'api,evaluator,outbox,notifier'), beats('result="accepted"', 600), beats('result="rejected",reason="unauthorized"', 30)], alert_rule_test: [quiet('LifelineServiceMissing'), quiet('LifelineHeartbeatsRejected')] },
+    // The compose stack with the api and the evaluator in one process (service api), beside a worker.
     {
       interval: '1m',
-      input_series: [up('instance="10.0.0.2:8080",service="api"'), up('instance="10.0.0.3:8080",service="worker"')],
-      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineServiceMissing', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline', service: 'evaluator' } }] }],
+      input_series: [up('instance="10.0.0.2:8080",service="api"'), build('10.0.0.2:8080', 'api,evaluator', 'api'), up('instance="10.0.0.3:8080",service="worker"'), build('10.0.0.3:8080', 'outbox,notifier', 'worker')],
+      alert_rule_test: [quiet('LifelineServiceMissing')],
     },
-    // No Lifeline target at all.
+    // The same with the worker gone: its roles are missing, by name.
+    {
+      interval: '1m',
+      input_series: [up('instance="10.0.0.2:8080",service="api"'), build('10.0.0.2:8080', 'api,evaluator', 'api')],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineServiceMissing', exp_alerts: ['outbox', 'notifier'].map((roles) => ({ exp_labels: { severity: 'critical', roles } })) }],
+    },
+    // No Lifeline target at all: every role is missing.
     {
       interval: '1m',
       input_series: [{ series: 'up{job="prometheus",instance="127.0.0.1:9090"}', values: '1x30' }],
-      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineServiceMissing', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline' } }] }],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineServiceMissing', exp_alerts: ['api', 'evaluator', 'outbox', 'notifier'].map((roles) => ({ exp_labels: { severity: 'critical', roles } })) }],
+    },
+    // An api whose flush has been held since 60 s with heartbeats waiting (a), beside a healthy one
+    // flushing every scrape (b) and a worker that buffers nothing (c, last flush 0): only a, once
+    // its last flush is over 60 s old. Each of b's scrapes sees a flush under 1 s old.
+    {
+      interval: '1m',
+      input_series: [
+        ingestSeries('a:8080', 'lifeline_ingest_buffered_heartbeats', '3+50x10'),
+        ingestSeries('a:8080', 'lifeline_ingest_last_flush_timestamp_seconds', '0 60x10'),
+        ingestSeries('b:8080', 'lifeline_ingest_buffered_heartbeats', '40x10'),
+        ingestSeries('b:8080', 'lifeline_ingest_last_flush_timestamp_seconds', '0+60x10'),
+        ingestSeries('c:8080', 'lifeline_ingest_buffered_heartbeats', '0x10'),
+        ingestSeries('c:8080', 'lifeline_ingest_last_flush_timestamp_seconds', '0x10'),
+      ],
+      alert_rule_test: [
+        { eval_time: '2m', alertname: 'LifelineIngestFlushStalled', exp_alerts: [] },
+        { eval_time: '3m', alertname: 'LifelineIngestFlushStalled', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline', instance: 'a:8080' } }] },
+      ],
+    },
+    // Redis down under one process for 2 minutes, Postgres answering: one alert, after 1 minute.
+    {
+      interval: '1m',
+      input_series: [
+        ingestSeries('a:8080', 'lifeline_dependency_up{dependency="postgres"}', '1x10'),
+        ingestSeries('a:8080', 'lifeline_dependency_up{dependency="redis"}', '1 1 0 0 0 1 1 1'),
+      ],
+      alert_rule_test: [
+        { eval_time: '2m', alertname: 'LifelineDependencyDown', exp_alerts: [] },
+        { eval_time: '3m', alertname: 'LifelineDependencyDown', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline', instance: 'a:8080', dependency: 'redis' } }] },
+        { eval_time: '6m', alertname: 'LifelineDependencyDown', exp_alerts: [] },
+      ],
+    },
+    // A process whose reads stopped at 10 minutes of outbox backlog keeps saying so; the one whose
+    // reads are fresh says 0: only fresh series count, so no alert.
+    {
+      interval: '1m',
+      input_series: [
+        ingestSeries('a:8080', 'lifeline_outbox_oldest_pending_seconds', '600x10'),
+        ingestSeries('a:8080', 'lifeline_metrics_read_age_seconds{read="outbox"}', '0+60x10'),
+        ingestSeries('b:8080', 'lifeline_outbox_oldest_pending_seconds', '0x10'),
+        ingestSeries('b:8080', 'lifeline_metrics_read_age_seconds{read="outbox"}', '3x10'),
+      ],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineOutboxBacklogOld', exp_alerts: [] }],
     },
     // 10 heartbeats a second stored, 2 refused for a bad token and 0.1 as invalid: 17 % refused, one alert per reason.
     {
@@ -310,6 +368,7 @@ test('promtool: the alert rules fire for a missing service, refused heartbeats, 
         { series: 'lifeline_evaluator_leader{job="lifeline",instance="b:8080"}', values: '0x10' },
         { series: 'lifeline_evaluator_last_pass_timestamp_seconds{job="lifeline",instance="b:8080"}', values: '0x10' },
         { series: 'lifeline_deliveries_oldest_pending_seconds{job="lifeline",instance="a:8080"}', values: '0+120x10' },
+        ingestSeries('a:8080', 'lifeline_metrics_read_age_seconds{read="deliveries"}', '2x10'),
       ],
       alert_rule_test: [
         { eval_time: '2m', alertname: 'LifelineEvaluatorStalled', exp_alerts: [] },

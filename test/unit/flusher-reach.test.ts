@@ -59,3 +59,26 @@ describe('IngestFlusher: when the intake refuses heartbeats', () => {
     assert.equal(await flush(), true);
   });
 });
+
+// A flush held by a lock keeps answering 202 and takes its batch with it: the buffer alone read 0
+// while every heartbeat it took waited, and nothing said when a flush last committed.
+describe('IngestFlusher: what it holds, for the metrics', () => {
+  it('counts a held flush\'s batch as buffered, and moves the last flush only when one commits', async () => {
+    const clock = new ManualClock('2026-12-07T10:00:00.000Z');
+    const buffer = new HeartbeatBuffer();
+    let commit: (() => void) | undefined;
+    const sql = { begin: () => new Promise((resolve) => (commit = () => resolve({ written: 2, recovering: [], woken: 0 }))) } as unknown as Sql;
+    const flusher = new IngestFlusher({ sql, buffer, clock, log: testLog, gapMs: 5_000 });
+    const beat = (nodeId: string) => buffer.add({ nodeId, at: clock.now(), status: 'ok', checks: null, seq: null });
+    beat('a');
+    beat('b');
+    clock.advance(250);
+    const held = flusher.runOnce();
+    beat('c');
+    clock.advance(240_000);
+    assert.deepEqual(flusher.state(), { buffered: 3, lastFlushAt: new Date('2026-12-07T10:00:00.000Z') });
+    commit!();
+    await held;
+    assert.deepEqual(flusher.state(), { buffered: 1, lastFlushAt: new Date('2026-12-07T10:04:00.250Z') });
+  });
+});

@@ -5,6 +5,7 @@ import type { Sql } from '../../src/db/client.ts';
 import { Events } from '../../src/events.ts';
 import { STATES } from '../../src/health/decide.ts';
 import { countEvents, createMetrics } from '../../src/metrics.ts';
+import { withPatience } from '../helpers/wait.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { testLog } from '../helpers/log.ts';
 
@@ -83,5 +84,49 @@ describe('the fleet gauges', () => {
     for (const read of ['nodes', 'incidents', 'outbox', 'deliveries']) {
       assert.ok(lines.includes(`lifeline_fleet_read_failures_total{read="${read}"} 1`), `${read} read failure not counted`);
     }
+  });
+});
+
+describe('a scrape while Postgres or Redis does not answer', () => {
+  // A read that never settles: a connection whose packets go nowhere.
+  const hanging = () => new Promise<never>(() => {});
+
+  it('answers without waiting on the reads: the gauges as they were, how old they are, and the dependencies down', async () => {
+    const metrics = createMetrics({
+      sql: hanging as unknown as Sql,
+      clock: new ManualClock('2026-12-07T10:00:00.000Z'),
+      log: testLog,
+      dependencies: { postgres: hanging, redis: async () => {} },
+    });
+    const lines = (await withPatience('a scrape with Postgres hanging', metrics.registry.metrics())).split('\n');
+    for (const series of [
+      'lifeline_metrics_read_age_seconds{read="nodes"} +Inf',
+      'lifeline_metrics_read_age_seconds{read="outbox"} +Inf',
+      'lifeline_dependency_up{dependency="postgres"} 0',
+      'lifeline_dependency_up{dependency="redis"} 1',
+    ]) {
+      assert.ok(lines.includes(series), `no ${series}`);
+    }
+  });
+
+  it('says how old the last answered read is', async () => {
+    const clock = new ManualClock('2026-12-07T10:00:00.000Z');
+    let answer: () => Promise<unknown> = async () => [];
+    const sql = (() => answer()) as unknown as Sql;
+    const metrics = createMetrics({ sql, clock, log: testLog, dependencies: { postgres: () => answer() } });
+    await metrics.registry.metrics();
+    answer = hanging;
+    clock.advance(12_000);
+    const lines = (await metrics.registry.metrics()).split('\n');
+    assert.ok(lines.includes('lifeline_metrics_read_age_seconds{read="incidents"} 12'), lines.filter((l) => l.startsWith('lifeline_metrics_read_age')).join('\n'));
+    assert.ok(lines.includes('lifeline_dependency_up{dependency="postgres"} 0'));
+  });
+});
+
+describe('the build info', () => {
+  it('names the release and the roles, at 1', async () => {
+    const { metrics, scrape } = started();
+    metrics.buildInfo.set({ version: '1.2.3', roles: 'api,evaluator' }, 1);
+    assert.ok((await scrape()).includes('lifeline_build_info{version="1.2.3",roles="api,evaluator"} 1'));
   });
 });
