@@ -269,10 +269,13 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
     values: '1x30',
   });
   /** A series of one process; `name` may carry labels of its own. */
-  const ingestSeries = (instance: string, name: string, values: string) => {
+  const processSeries = (instance: string, name: string, values: string) => {
     const [metric, labels] = name.includes('{') ? [name.slice(0, name.indexOf('{')), `,${name.slice(name.indexOf('{') + 1, -1)}`] : [name, ''];
     return { series: `${metric}{job="lifeline",instance="${instance}"${labels}}`, values };
   };
+  /** Two series of each process `p` (instance p:8080), by their values. */
+  const pairs = (first: string, second: string, values: Record<string, [string, string]>) =>
+    Object.entries(values).flatMap(([p, [one, two]]) => [processSeries(`${p}:8080`, first, one), processSeries(`${p}:8080`, second, two)]);
   const tests = [
     // `npm start`: one process running every role, scraped by a static target, no service label.
     { interval: '1m', input_series: [up('instance="localhost:8080"'), build('localhost:8080', 'api,evaluator,outbox,notifier'), beats('result="accepted"', 600), beats('result="rejected",reason="unauthorized"', 30)], alert_rule_test: [quiet('LifelineServiceMissing'), quiet('LifelineHeartbeatsRejected')] },
@@ -299,14 +302,7 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
     // its last flush is over 60 s old. Each of b's scrapes sees a flush under 1 s old.
     {
       interval: '1m',
-      input_series: [
-        ingestSeries('a:8080', 'lifeline_ingest_buffered_heartbeats', '3+50x10'),
-        ingestSeries('a:8080', 'lifeline_ingest_last_flush_timestamp_seconds', '0 60x10'),
-        ingestSeries('b:8080', 'lifeline_ingest_buffered_heartbeats', '40x10'),
-        ingestSeries('b:8080', 'lifeline_ingest_last_flush_timestamp_seconds', '0+60x10'),
-        ingestSeries('c:8080', 'lifeline_ingest_buffered_heartbeats', '0x10'),
-        ingestSeries('c:8080', 'lifeline_ingest_last_flush_timestamp_seconds', '0x10'),
-      ],
+      input_series: pairs('lifeline_ingest_buffered_heartbeats', 'lifeline_ingest_last_flush_timestamp_seconds', { a: ['3+50x10', '0 60x10'], b: ['40x10', '0+60x10'], c: ['0x10', '0x10'] }),
       alert_rule_test: [
         { eval_time: '2m', alertname: 'LifelineIngestFlushStalled', exp_alerts: [] },
         { eval_time: '3m', alertname: 'LifelineIngestFlushStalled', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'lifeline', instance: 'a:8080' } }] },
@@ -316,8 +312,8 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
     {
       interval: '1m',
       input_series: [
-        ingestSeries('a:8080', 'lifeline_dependency_up{dependency="postgres"}', '1x10'),
-        ingestSeries('a:8080', 'lifeline_dependency_up{dependency="redis"}', '1 1 0 0 0 1 1 1'),
+        processSeries('a:8080', 'lifeline_dependency_up{dependency="postgres"}', '1x10'),
+        processSeries('a:8080', 'lifeline_dependency_up{dependency="redis"}', '1 1 0 0 0 1 1 1'),
       ],
       alert_rule_test: [
         { eval_time: '2m', alertname: 'LifelineDependencyDown', exp_alerts: [] },
@@ -329,12 +325,7 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
     // reads are fresh says 0: only fresh series count, so no alert.
     {
       interval: '1m',
-      input_series: [
-        ingestSeries('a:8080', 'lifeline_outbox_oldest_pending_seconds', '600x10'),
-        ingestSeries('a:8080', 'lifeline_metrics_read_age_seconds{read="outbox"}', '0+60x10'),
-        ingestSeries('b:8080', 'lifeline_outbox_oldest_pending_seconds', '0x10'),
-        ingestSeries('b:8080', 'lifeline_metrics_read_age_seconds{read="outbox"}', '3x10'),
-      ],
+      input_series: pairs('lifeline_outbox_oldest_pending_seconds', 'lifeline_metrics_read_age_seconds{read="outbox"}', { a: ['600x10', '0+60x10'], b: ['0x10', '3x10'] }),
       alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineOutboxBacklogOld', exp_alerts: [] }],
     },
     // 10 heartbeats a second stored, 2 refused for a bad token and 0.1 as invalid: 17 % refused, one alert per reason.
@@ -368,7 +359,7 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
         { series: 'lifeline_evaluator_leader{job="lifeline",instance="b:8080"}', values: '0x10' },
         { series: 'lifeline_evaluator_last_pass_timestamp_seconds{job="lifeline",instance="b:8080"}', values: '0x10' },
         { series: 'lifeline_deliveries_oldest_pending_seconds{job="lifeline",instance="a:8080"}', values: '0+120x10' },
-        ingestSeries('a:8080', 'lifeline_metrics_read_age_seconds{read="deliveries"}', '2x10'),
+        processSeries('a:8080', 'lifeline_metrics_read_age_seconds{read="deliveries"}', '2x10'),
       ],
       alert_rule_test: [
         { eval_time: '2m', alertname: 'LifelineEvaluatorStalled', exp_alerts: [] },
