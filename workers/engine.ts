@@ -138,8 +138,9 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
       redisTrouble({ redis: redact(config.redisUrl ?? ''), error: err.message }, 'Redis does not answer (REDIS_URL); notifications wait in Postgres until it does'),
   });
 
-  // The dependencies as /readyz checks them: Postgres, and the queues' store (Redis with REDIS_URL).
-  const metrics = createMetrics({ sql, clock, log, dependencies: { postgres: () => ping(sql), [queueBackend.name]: () => queueBackend.ping() } });
+  // The dependencies as /readyz checks them: Postgres, and the queues' store (Redis with REDIS_URL;
+  // without it the store is Postgres, checked as Postgres).
+  const metrics = createMetrics({ sql, clock, log, dependencies: { [queueBackend.name]: () => queueBackend.ping(), postgres: () => ping(sql) } });
   metrics.buildInfo.set({ version: PACKAGE_VERSION, roles: ROLES.filter((role) => config.roles.has(role)).join(',') }, 1);
   // Every part of this process announces through one Events; the metrics count what it announces.
   const events = new Events();
