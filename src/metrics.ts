@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.ts';
-import { settlesWithin } from './settles.ts';
 import type { Sql } from './db/client.ts';
 import { CHANNEL_TYPES } from './channels/model.ts';
 import { DB_ERROR_KINDS } from './db/errors.ts';
@@ -44,7 +43,6 @@ export interface MetricsSource {
    */
   dependencies?: Record<string, () => Promise<unknown>>;
 }
-
 
 /** Every combination of one value from each list, as label sets. */
 const combos = <L extends string>(values: Record<L, readonly string[]>): Array<Record<L, string>> =>
@@ -371,39 +369,64 @@ interface Answer<T> {
   at: number;
 }
 
+/** One run of a periodic read: when it began, whether it has settled and answered, and the scrapes waiting on it. */
+interface Run {
+  began: number;
+  settled: boolean;
+  ok: boolean;
+  waiters: Set<() => void>;
+}
+
 /**
  * A read run at most once per FLEET_READ_MS, by the clock, and shared by every scrape meanwhile
  * (concurrent ones included). A scrape waits for it at most READ_DEADLINE_MS, then gets the last
- * answer (`ok` false while this one is late or failed). A read that never settles is not started
- * again: a Postgres that does not answer is not asked by every scrape of a flood.
+ * answer (`ok` false while this one is late or failed). A read still pending after FLEET_READ_MS is
+ * joined by one new read, never more: a check stuck on a blackholed connection would otherwise
+ * hold lifeline_dependency_up at 0 until the kernel gave up on it (~15 min) after the dependency
+ * was back, while a Postgres that does not answer is still not asked by every scrape of a flood.
  */
 function periodic<T>(source: MetricsSource, fn: () => Promise<T>, failed?: (err: unknown) => void) {
-  let read: Promise<void> | undefined;
-  let at = 0;
-  let settled = false;
-  let ok = false;
+  let run: Run | undefined;
+  let inFlight = 0;
   let last: Answer<T> | undefined;
+  const start = (began: number): Run => {
+    const started: Run = { began, settled: false, ok: false, waiters: new Set() };
+    inFlight++;
+    // The one handler on this read: the scrapes waiting on it are told through `waiters`.
+    fn()
+      .then(
+        (value) => {
+          // A read that began earlier and answered later does not replace a newer answer.
+          if (!last || began >= last.at) last = { value, at: began };
+          started.ok = true;
+        },
+        (err: unknown) => failed?.(err),
+      )
+      .finally(() => {
+        inFlight--;
+        started.settled = true;
+        for (const wake of started.waiters) wake();
+      });
+    return started;
+  };
   return async (): Promise<{ last: Answer<T> | undefined; ok: boolean }> => {
     const now = source.clock.now().getTime();
     // A clock set back counts as due, so a read is never kept for longer than FLEET_READ_MS.
-    if (!read || (settled && (now - at >= FLEET_READ_MS || now < at))) {
-      const began = (at = now);
-      settled = false;
-      read = fn()
-        .then(
-          (value) => {
-            last = { value, at: began };
-            ok = true;
-          },
-          (err: unknown) => {
-            ok = false;
-            failed?.(err);
-          },
-        )
-        .finally(() => (settled = true));
+    const due = !run || now - run.began >= FLEET_READ_MS || now < run.began;
+    if (due && (!run || run.settled || inFlight < 2)) run = start(now);
+    const current = run!;
+    if (!current.settled) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          current.waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, READ_DEADLINE_MS);
+        current.waiters.add(wake);
+      });
     }
-    await settlesWithin(read, READ_DEADLINE_MS);
-    return { last, ok: settled && ok };
+    return { last, ok: current.settled && current.ok };
   };
 }
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Sql } from '../../src/db/client.ts';
 import { Events } from '../../src/events.ts';
 import { STATES } from '../../src/health/decide.ts';
-import { countEvents, createMetrics } from '../../src/metrics.ts';
+import { FLEET_READ_MS, countEvents, createMetrics } from '../../src/metrics.ts';
 import { withPatience } from '../helpers/wait.ts';
 import { ManualClock } from '../helpers/clock.ts';
 import { testLog } from '../helpers/log.ts';
@@ -120,6 +120,37 @@ describe('a scrape while Postgres or Redis does not answer', () => {
     const lines = (await metrics.registry.metrics()).split('\n');
     assert.ok(lines.includes('lifeline_metrics_read_age_seconds{read="incidents"} 12'), lines.filter((l) => l.startsWith('lifeline_metrics_read_age')).join('\n'));
     assert.ok(lines.includes('lifeline_dependency_up{dependency="postgres"} 0'));
+  });
+});
+
+describe('a dependency check that never settles', () => {
+  const hanging = () => new Promise<never>(() => {});
+
+  it('is joined by one new check once it is older than FLEET_READ_MS, so a recovered dependency reads up', async () => {
+    const clock = new ManualClock('2026-12-07T10:00:00.000Z');
+    let checks = 0;
+    let check: () => Promise<unknown> = hanging;
+    const metrics = createMetrics({ sql: (async () => []) as unknown as Sql, clock, log: testLog, dependencies: { postgres: () => (checks++, check()) } });
+    const up = async () => (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith('lifeline_dependency_up{dependency="postgres"}'));
+    assert.equal(await up(), 'lifeline_dependency_up{dependency="postgres"} 0');
+    clock.advance(FLEET_READ_MS - 1);
+    await up();
+    assert.equal(checks, 1, 'a pending check younger than FLEET_READ_MS is waited on, not joined');
+    clock.advance(1);
+    check = async () => {};
+    assert.equal(await up(), 'lifeline_dependency_up{dependency="postgres"} 1');
+    assert.equal(checks, 2);
+  });
+
+  it('has at most one more check in flight beside it', async () => {
+    const clock = new ManualClock('2026-12-07T10:00:00.000Z');
+    let checks = 0;
+    const metrics = createMetrics({ sql: (async () => []) as unknown as Sql, clock, log: testLog, dependencies: { postgres: () => (checks++, hanging()) } });
+    for (let i = 0; i < 3; i++) {
+      await metrics.registry.metrics();
+      clock.advance(FLEET_READ_MS);
+    }
+    assert.equal(checks, 2);
   });
 });
 
