@@ -264,7 +264,7 @@ export function createMetrics(source?: MetricsSource) {
     fleetReadFailures,
     readAge: new Gauge({
       name: 'lifeline_metrics_read_age_seconds',
-      help: 'How old the fleet gauges of each read are (nodes: lifeline_nodes; incidents: lifeline_incidents_open; outbox and deliveries: their backlogs): since the last read from Postgres that answered began; +Inf before the first. Read every 5 s, so above ~6 s the values are stale: use only fresh series.',
+      help: 'How old the fleet gauges of each read are (nodes: lifeline_nodes; incidents: lifeline_incidents_open; outbox and deliveries: their backlogs): since the last read from Postgres that answered began; +Inf before the first. Read when scraped, at most once per 5 s, a scrape waiting 1 s for the read: a read that misses it leaves the previous answer, one scrape interval and 1 s old. Leave out series 60 s old or more (four 15 s scrape intervals).',
       labelNames: ['read'] as const,
       registers: r,
       async collect() {

@@ -259,7 +259,7 @@ test('promtool accepts the Prometheus config, the alert rules and every dashboar
 
 // Synthetic series through the alert rules, by promtool's rule tests: the rules must fit a single
 // process as well as the compose stack, and count heartbeats refused against heartbeats sent.
-test('promtool: the alert rules fire for a missing role (combined roles counted), a stalled flush, a dependency down, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, not for a stale process\'s backlog nor a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
+test('promtool: the alert rules fire for a missing role (combined roles counted), a stalled flush, a dependency down, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, a backlog whose read is late or not reported (an older release), not for a stale process\'s backlog nor a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
   const up = (labels: string) => ({ series: `up{job="lifeline",${labels}}`, values: '1x30' });
   const beats = (labels: string, perMinute: number) => ({ series: `lifeline_heartbeats_received_total{job="lifeline",instance="a:8080",${labels}}`, values: `0+${perMinute}x30` });
@@ -327,6 +327,19 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
       interval: '1m',
       input_series: pairs('lifeline_outbox_oldest_pending_seconds', 'lifeline_metrics_read_age_seconds{read="outbox"}', { a: ['600x10', '0+60x10'], b: ['0x10', '3x10'] }),
       alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineOutboxBacklogOld', exp_alerts: [] }],
+    },
+    // A backlog read slower than the scrape's 1 s gives each scrape the previous answer, one scrape
+    // interval and 1 s old (16 s at 15 s): its backlog still counts, as does that of a process of an
+    // older release that exports no read age at all (a rolling upgrade).
+    {
+      interval: '1m',
+      input_series: pairs('lifeline_outbox_oldest_pending_seconds', 'lifeline_metrics_read_age_seconds{read="outbox"}', { a: ['600x10', '16x10'], b: ['0x10', '3x10'] }),
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineOutboxBacklogOld', exp_alerts: [{ exp_labels: { severity: 'critical' } }] }],
+    },
+    {
+      interval: '1m',
+      input_series: [processSeries('a:8080', 'lifeline_deliveries_oldest_pending_seconds', '1000x10'), processSeries('b:8080', 'lifeline_deliveries_oldest_pending_seconds', '0x10'), processSeries('b:8080', 'lifeline_metrics_read_age_seconds{read="deliveries"}', '3x10')],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'LifelineDeliveriesOld', exp_alerts: [{ exp_labels: { severity: 'critical' } }] }],
     },
     // 10 heartbeats a second stored, 2 refused for a bad token and 0.1 as invalid: 17 % refused, one alert per reason.
     {
