@@ -25,17 +25,32 @@ export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now:
  * Only events of `topics` (those the caller handles) are claimed: during a rolling upgrade an
  * older process leaves an event of a topic it does not know, and the later events of its key, to
  * a newer one, instead of completing it unhandled.
+ *
+ * The claim walks the primary key and stops at `limit`, looking each event's predecessor up by its
+ * key: it costs what it claims, not what waits. Left to the statistics it did not, as the planner
+ * never knows the backlog when it matters: events live milliseconds, so the outbox is analysed
+ * near empty or not at all, and then a mass outage writes 10,000 at once. Analysed while 20 events
+ * waited, the predecessor probe read the whole key index for each event (610 ms a claim of 500 at
+ * 10,000 waiting); analysed empty or never, every waiting event was read, probed and sorted to lock
+ * 500 (14-55 ms a claim in section 7's outage, 1.2-7.7 ms walking the key; BENCHMARKS.md,
+ * 2026-12-08). So the predecessor is a subquery, which the planner cannot turn into a join, and
+ * bitmap scans and sorts are off while this statement is planned, then back to what they were.
  */
 export async function claimOutbox(tx: Queryable, now: Date, limit: number, topics: readonly string[]): Promise<OutboxEvent[]> {
-  return tx<OutboxEvent[]>`
+  const [planner] = await tx<{ bitmap: string; sort: string }[]>`
+    select was.bitmap, was.sort, set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)
+    from (select current_setting('enable_bitmapscan') as bitmap, current_setting('enable_sort') as sort offset 0) as was`;
+  const claimed = await tx<OutboxEvent[]>`
     select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
     from outbox o
     where o.available_at <= ${now}
       and o.topic = any(${topics as string[]}::text[])
-      and not exists (select 1 from outbox p where p.key = o.key and p.id < o.id)
+      and o.id = (select p.id from outbox p where p.key = o.key order by p.id limit 1)
     order by o.id
     limit ${limit}
     for update skip locked`;
+  await tx`select set_config('enable_bitmapscan', ${planner!.bitmap}, true), set_config('enable_sort', ${planner!.sort}, true)`;
+  return claimed;
 }
 
 /** Claims one specific event again (the isolated retry path after a failed batch). */
