@@ -26,7 +26,7 @@ export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now:
  * older process leaves an event of a topic it does not know, and the later events of its key, to
  * a newer one, instead of completing it unhandled.
  *
- * The claim walks the primary key and stops at `limit`, looking each event's predecessor up by its
+ * The claim walks the primary key and ends at `limit`, looking each event's predecessor up by its
  * key: it costs what it claims, not what waits. Left to the statistics it did not, as the planner
  * never knows the backlog when it matters: events live milliseconds, so the outbox is analysed
  * near empty or not at all, and then a mass outage writes 10,000 at once. Analysed while 20 events

@@ -27,8 +27,8 @@ const ANALYSED = { 'never analysed': 0, 'analysed empty': 0, 'analysed with 20 e
 async function claimInBurst(analysed: keyof typeof ANALYSED): Promise<{ claimed: number; plan: string | undefined; after: unknown }> {
   const db = await createTestDatabase();
   const plans: string[] = [];
-  // One session whose plans come back as notices (auto_explain at notice level).
-  const session = postgres(db.url, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
+  // One connection whose plans come back as notices (auto_explain at notice level).
+  const conn = postgres(db.url, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
   try {
     await db.sql`alter table outbox set (autovacuum_enabled = false)`;
     if (analysed !== 'never analysed') {
@@ -37,16 +37,16 @@ async function claimInBurst(analysed: keyof typeof ANALYSED): Promise<{ claimed:
       await db.sql`delete from outbox`;
     }
     await insertOutbox(db.sql, burst(10_000), new Date());
-    await session`load 'auto_explain'`;
-    await session`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false)`;
-    const { claimed, after } = await session.begin(async (tx) => {
+    await conn`load 'auto_explain'`;
+    await conn`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false)`;
+    const { claimed, after } = await conn.begin(async (tx) => {
       const rows = await claimOutbox(tx, new Date(), 500, [TOPIC]);
       const [settings] = await tx`select current_setting('enable_bitmapscan') as bitmap, current_setting('enable_sort') as sort`;
       return { claimed: rows.length, after: { ...settings } };
     });
     return { claimed, plan: plans.find((p) => p.includes('from outbox o')), after };
   } finally {
-    await session.end();
+    await conn.end();
     await db.drop();
   }
 }
