@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/client.ts';
+import type { Queryable, Tx } from '../db/client.ts';
 import type { NewOutboxEvent, OutboxEvent } from './topics.ts';
 
 export const OUTBOX_CHANNEL = 'lifeline_outbox';
@@ -26,17 +26,20 @@ export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now:
  * older process leaves an event of a topic it does not know, and the later events of its key, to
  * a newer one, instead of completing it unhandled.
  *
- * The claim walks the primary key and ends at `limit`, looking each event's predecessor up by its
- * key: it costs what it claims, not what waits. Left to the statistics it did not, as the planner
- * never knows the backlog when it matters: events live milliseconds, so the outbox is analysed
- * near empty or not at all, and then a mass outage writes 10,000 at once. Analysed while 20 events
- * waited, the predecessor probe read the whole key index for each event (610 ms a claim of 500 at
- * 10,000 waiting); analysed empty or never, every waiting event was read, probed and sorted to lock
- * 500 (14-55 ms a claim in section 7's outage, 1.2-7.7 ms walking the key; BENCHMARKS.md,
- * 2026-12-08). So the predecessor is a subquery, which the planner cannot turn into a join, and
- * bitmap scans and sorts are off while this statement is planned, then back to what they were.
+ * The claim reads what it takes, whatever the planner last learnt of the outbox: it never knows
+ * the backlog when it matters (events live milliseconds, so the outbox is analysed near empty or not
+ * at all, and a mass outage then writes 10,000 at once). The predecessor is a subquery probing the
+ * key index for each event read, which the planner cannot turn into a join (as `not exists`, with
+ * the outbox analysed while 20 events waited, a join filter read the whole key index for each
+ * event: 610 ms a claim of 500 at 10,000 waiting, in a test). With bitmap scans and sorts off while
+ * this statement is planned, then back to what they were, the only plan walks `outbox_available` in
+ * order from the oldest due event and ends at `limit`: planned freely, a claim read, probed and
+ * sorted every waiting event to lock 500 (40-180 ms a claim at load ~11). Ordering by due time, not
+ * id, is what keeps the timers (escalation, ack timeouts, re-checks), which wait minutes to a day
+ * with lower ids, out of the walk; per-key order comes from the predecessor check alone.
+ * BENCHMARKS.md, 2026-12-08.
  */
-export async function claimOutbox(tx: Queryable, now: Date, limit: number, topics: readonly string[]): Promise<OutboxEvent[]> {
+export async function claimOutbox(tx: Tx, now: Date, limit: number, topics: readonly string[]): Promise<OutboxEvent[]> {
   const [planner] = await tx<{ bitmap: string; sort: string }[]>`
     select was.bitmap, was.sort, set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)
     from (select current_setting('enable_bitmapscan') as bitmap, current_setting('enable_sort') as sort offset 0) as was`;
@@ -46,7 +49,7 @@ export async function claimOutbox(tx: Queryable, now: Date, limit: number, topic
     where o.available_at <= ${now}
       and o.topic = any(${topics as string[]}::text[])
       and o.id = (select p.id from outbox p where p.key = o.key order by p.id limit 1)
-    order by o.id
+    order by o.available_at, o.id
     limit ${limit}
     for update skip locked`;
   await tx`select set_config('enable_bitmapscan', ${planner!.bitmap}, true), set_config('enable_sort', ${planner!.sort}, true)`;
