@@ -49,36 +49,82 @@ export function consoleUrl(publicUrl: string | undefined, host: string, port: nu
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => void;
 
 /**
- * `listener` for a server that listens before its process is ready to answer: a request that
- * comes before `open()` waits for it. At `drop()` (the start failed) the waiting ones, and any that
- * come after, are answered 503 and their connections closed: held again, they kept the process's
- * connections (and the embedded Postgres's stop) waiting for ever. Once open, requests go
- * straight through.
+ * Seconds a request refused because the hold is full is asked to wait: a start waiting on another
+ * start's lock completes within moments of it, and an agent beating every few seconds retries
+ * about as often anyway.
  */
-export function heldUntilOpen(listener: Listener): { listener: Listener; open: () => void; drop: () => void } {
-  let state: 'held' | 'open' | 'dropped' = 'held';
-  let held: Array<[IncomingMessage, ServerResponse]> = [];
-  const refuse = (outgoing: ServerResponse) => {
-    outgoing.shouldKeepAlive = false;
-    outgoing.writeHead(503, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: { code: 'unavailable', message: 'This process did not start; nothing was stored. Send it to another process.' } }));
-  };
-  return {
-    listener: (incoming, outgoing) => {
-      if (state === 'open') listener(incoming, outgoing);
-      else if (state === 'dropped') refuse(outgoing);
-      else held.push([incoming, outgoing]);
-    },
-    open: () => {
-      const waiting = held;
-      held = [];
-      state = 'open';
-      for (const [incoming, outgoing] of waiting) listener(incoming, outgoing);
-    },
-    drop: () => {
-      const waiting = held;
-      held = [];
-      state = 'dropped';
-      for (const [, outgoing] of waiting) refuse(outgoing);
-    },
-  };
+export const START_RETRY_AFTER_S = 5;
+
+/** The probes, answered while a start waits (see StartGate). */
+const PROBE = /^\/(healthz|readyz|metrics)(\?|$)/;
+
+/** Whether `incoming` reads a probe: GET or HEAD of /healthz, /readyz or /metrics. */
+function isProbe(incoming: IncomingMessage): boolean {
+  return (incoming.method === 'GET' || incoming.method === 'HEAD') && PROBE.test(incoming.url ?? '');
+}
+
+const DID_NOT_START = 'This process did not start; nothing was stored. Send it to another process.';
+const HOLD_FULL = 'This process is starting and holds as many requests as it may until it has; nothing was stored. Try again after Retry-After seconds.';
+
+/** Answers 503 in the API's error shape, closing the connection after it. */
+function unavailable(outgoing: ServerResponse, message: string, headers: Record<string, string> = {}): void {
+  outgoing.shouldKeepAlive = false;
+  outgoing.writeHead(503, { 'content-type': 'application/json', connection: 'close', ...headers }).end(JSON.stringify({ error: { code: 'unavailable', message } }));
+}
+
+/**
+ * The gate of a server that listens before its process is ready to answer: a request that comes
+ * before `open()` waits for it, up to `max` of them (a request whose client leaves meanwhile no
+ * longer counts, and is never answered); past them, requests are answered 503 with Retry-After,
+ * nothing stored. The probes go through at once (the app's /readyz answers 503 `starting` while
+ * `starting` holds): a probe with a 1-5 s timeout saw a start waiting on a lock as a process that
+ * does not answer. At `drop()` (the start failed) the waiting ones, and any that come after, are
+ * answered 503 and their connections closed: held again, they kept the process's connections (and
+ * the embedded Postgres's stop) waiting for ever. Once open, requests go straight through.
+ */
+export class StartGate {
+  private state: 'held' | 'open' | 'dropped' = 'held';
+  /** The requests waiting for the start, in the order they came, each with what answers it. */
+  private held = new Map<ServerResponse, () => void>();
+  private toldFull = false;
+
+  /** `full` is told the first time a request is refused because `max` are held. */
+  constructor(private readonly o: { max: number; full?: (max: number) => void }) {}
+
+  /** Whether the start is still under way: requests other than the probes wait. */
+  get starting(): boolean {
+    return this.state === 'held';
+  }
+
+  wrap(listener: Listener): Listener {
+    return (incoming, outgoing) => {
+      if (this.state === 'open' || (this.state === 'held' && isProbe(incoming))) listener(incoming, outgoing);
+      else if (this.state === 'dropped') unavailable(outgoing, DID_NOT_START);
+      else if (this.held.size >= this.o.max) {
+        if (!this.toldFull) this.o.full?.(this.o.max);
+        this.toldFull = true;
+        unavailable(outgoing, HOLD_FULL, { 'retry-after': String(START_RETRY_AFTER_S) });
+      } else {
+        this.held.set(outgoing, () => listener(incoming, outgoing));
+        outgoing.once('close', () => this.held.delete(outgoing));
+      }
+    };
+  }
+
+  open(): void {
+    this.state = 'open';
+    for (const answer of this.release().values()) answer();
+  }
+
+  drop(): void {
+    this.state = 'dropped';
+    for (const outgoing of this.release().keys()) unavailable(outgoing, DID_NOT_START);
+  }
+
+  /** The held requests, none held any more. */
+  private release(): Map<ServerResponse, () => void> {
+    const held = this.held;
+    this.held = new Map();
+    return held;
+  }
 }

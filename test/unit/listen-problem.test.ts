@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config.ts';
+import { ConfigError, HELD_REQUESTS_MAX } from '../../src/config.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { consoleUrl, heldUntilOpen, listenProblem } from '../../workers/listen.ts';
+import { consoleUrl, listenProblem, START_RETRY_AFTER_S, StartGate } from '../../workers/listen.ts';
 
 function listenError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`listen ${code}`), { code, syscall: 'listen' });
@@ -39,15 +40,18 @@ describe('consoleUrl', () => {
   });
 });
 
-describe('heldUntilOpen', () => {
-  /** A request and its response, the response recording the status it was answered with. */
-  const request = (url: string) => {
-    const outgoing = {
+describe('StartGate', () => {
+  /** A request and its response, the response recording how it was answered. */
+  const request = (url: string, method = 'GET') => {
+    const outgoing = Object.assign(new EventEmitter(), {
       status: undefined as number | undefined,
+      headers: {} as Record<string, string>,
       ended: false,
       body: '',
-      writeHead(status: number) {
+      shouldKeepAlive: true,
+      writeHead(status: number, headers: Record<string, string> = {}) {
         this.status = status;
+        this.headers = headers;
         return this;
       },
       end(body?: string) {
@@ -55,34 +59,74 @@ describe('heldUntilOpen', () => {
         this.body = body ?? '';
         return this;
       },
-    };
-    return [{ url } as IncomingMessage, outgoing as unknown as ServerResponse & { status: number | undefined; ended: boolean; body: string }] as const;
+    });
+    return [{ url, method } as IncomingMessage, outgoing as unknown as ServerResponse & typeof outgoing] as const;
   };
+  const gateOf = (o: { max?: number; full?: (max: number) => void } = {}) => {
+    const answered: string[] = [];
+    const gate = new StartGate({ max: o.max ?? HELD_REQUESTS_MAX, ...(o.full ? { full: o.full } : {}) });
+    return { gate, answered, listener: gate.wrap((incoming) => void answered.push(`${incoming.method} ${incoming.url}`)) };
+  };
+  const codeOf = (body: string) => (JSON.parse(body) as { error: { code: string } }).error.code;
 
   it('answers the requests that came before it opened, in order, then each as it comes', () => {
-    const answered: string[] = [];
-    const held = heldUntilOpen((incoming) => void answered.push(incoming.url!));
-    held.listener(...request('/readyz'));
-    held.listener(...request('/v1/nodes'));
+    const { gate, answered, listener } = gateOf();
+    listener(...request('/v1/heartbeats', 'POST'));
+    listener(...request('/v1/nodes'));
     assert.deepEqual(answered, [], 'answered before the admin keys were applied');
-    held.open();
-    assert.deepEqual(answered, ['/readyz', '/v1/nodes']);
-    held.listener(...request('/metrics'));
-    assert.deepEqual(answered, ['/readyz', '/v1/nodes', '/metrics']);
+    assert.equal(gate.starting, true);
+    gate.open();
+    assert.equal(gate.starting, false);
+    assert.deepEqual(answered, ['POST /v1/heartbeats', 'GET /v1/nodes']);
+    listener(...request('/v1/nodes/x', 'DELETE'));
+    assert.deepEqual(answered, ['POST /v1/heartbeats', 'GET /v1/nodes', 'DELETE /v1/nodes/x']);
   });
 
-  it('answers 503 to the requests held when the start fails, and to every one after, holding none', () => {
-    const answered: string[] = [];
-    const held = heldUntilOpen((incoming) => void answered.push(incoming.url!));
-    const [incoming, outgoing] = request('/readyz');
-    held.listener(incoming, outgoing);
-    held.drop();
+  it('lets the probes through while it holds, so a probe with a short timeout gets an answer', () => {
+    const { answered, listener } = gateOf();
+    for (const [url, method] of [['/healthz', 'GET'], ['/readyz', 'GET'], ['/readyz?verbose', 'GET'], ['/metrics', 'GET'], ['/healthz', 'HEAD']] as const) listener(...request(url, method));
+    assert.deepEqual(answered, ['GET /healthz', 'GET /readyz', 'GET /readyz?verbose', 'GET /metrics', 'HEAD /healthz']);
+    // Anything else waits: a write to a probe's path, or a path that only begins like one.
+    for (const [url, method] of [['/healthz', 'POST'], ['/healthzz', 'GET'], ['/metrics/x', 'GET']] as const) listener(...request(url, method));
+    assert.equal(answered.length, 5);
+  });
+
+  it('holds up to max requests; past them answers 503 with Retry-After, saying so once, and a client that left frees its place', () => {
+    const full: number[] = [];
+    const { gate, answered, listener } = gateOf({ max: 2, full: (max) => full.push(max) });
+    const [leavingIncoming, leaving] = request('/v1/heartbeats', 'POST');
+    listener(leavingIncoming, leaving);
+    listener(...request('/v1/nodes'));
+    const refused = [request('/v1/heartbeats', 'POST'), request('/v1/heartbeats', 'POST')];
+    for (const r of refused) listener(...r);
+    for (const [, outgoing] of refused) {
+      assert.deepEqual([outgoing.status, outgoing.ended, outgoing.shouldKeepAlive, outgoing.headers['retry-after']], [503, true, false, String(START_RETRY_AFTER_S)]);
+      assert.equal(codeOf(outgoing.body), 'unavailable');
+    }
+    assert.deepEqual(full, [2], 'said once that the hold is full');
+    // A client that gave up (its timeout) no longer counts, and is not answered once open.
+    leaving.emit('close');
+    const [keptIncoming, kept] = request('/v1/nodes/a');
+    listener(keptIncoming, kept);
+    assert.equal(kept.status, undefined, 'refused while a place was free');
+    gate.open();
+    assert.deepEqual(answered, ['GET /v1/nodes', 'GET /v1/nodes/a']);
+  });
+
+  it('answers 503 to the requests held when the start fails, and to every one after, probes too, holding none', () => {
+    const { gate, answered, listener } = gateOf();
+    const [incoming, outgoing] = request('/v1/nodes');
+    listener(incoming, outgoing);
+    gate.drop();
+    assert.equal(gate.starting, false);
     // Held again, a later request kept its connection, and the process, waiting for ever.
-    const [later, laterOutgoing] = request('/v1/nodes');
-    held.listener(later, laterOutgoing);
+    const later = [request('/v1/nodes'), request('/readyz')];
+    for (const r of later) listener(...r);
     assert.deepEqual(answered, []);
-    assert.deepEqual([outgoing.status, outgoing.ended, laterOutgoing.status, laterOutgoing.ended], [503, true, 503, true]);
-    // In the API's error shape, as every other refusal.
-    assert.equal((JSON.parse(laterOutgoing.body) as { error: { code: string } }).error.code, 'unavailable');
+    for (const [, o] of [[incoming, outgoing], ...later] as const) {
+      assert.deepEqual([o.status, o.ended, o.headers['retry-after']], [503, true, undefined]);
+      // In the API's error shape, as every other refusal.
+      assert.equal(codeOf(o.body), 'unavailable');
+    }
   });
 });
