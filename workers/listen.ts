@@ -85,7 +85,7 @@ function unavailable(outgoing: ServerResponse, message: string, headers: Record<
 export class StartGate {
   private state: 'held' | 'open' | 'dropped' = 'held';
   /** The requests waiting for the start, in the order they came, each with what answers it. */
-  private held = new Map<ServerResponse, () => void>();
+  private held = new Map<IncomingMessage, { outgoing: ServerResponse; answer: () => void }>();
   private toldFull = false;
 
   /** `full` is told the first time a request is refused because `max` are held. */
@@ -105,25 +105,34 @@ export class StartGate {
         this.toldFull = true;
         unavailable(outgoing, HOLD_FULL, { 'retry-after': String(START_RETRY_AFTER_S) });
       } else {
-        this.held.set(outgoing, () => listener(incoming, outgoing));
-        outgoing.once('close', () => this.held.delete(outgoing));
+        this.held.set(incoming, { outgoing, answer: () => listener(incoming, outgoing) });
+        // The request's own close, not its response's: node:http gives a response its socket only
+        // once the answers before it on the connection are sent, so the response of the second
+        // and later requests pipelined on one connection never closes when its client leaves
+        // (one connection's 2,000 pipelined requests kept every place taken after it closed).
+        // node:http destroys every request still unanswered when its connection closes, and a
+        // held one is never read, so it does not end, and close, by itself.
+        incoming.once('close', () => this.held.delete(incoming));
       }
     };
   }
 
   open(): void {
     this.state = 'open';
-    for (const answer of this.release().values()) answer();
+    for (const { answer } of this.release()) answer();
   }
 
   drop(): void {
     this.state = 'dropped';
-    for (const outgoing of this.release().keys()) unavailable(outgoing, DID_NOT_START);
+    for (const { outgoing } of this.release()) unavailable(outgoing, DID_NOT_START);
   }
 
-  /** The held requests, none held any more. */
-  private release(): Map<ServerResponse, () => void> {
-    const held = this.held;
+  /**
+   * The held requests whose clients are still there, none held any more. A request's close is
+   * told a tick after it is destroyed: one destroyed meanwhile is left out, never answered.
+   */
+  private release(): { outgoing: ServerResponse; answer: () => void }[] {
+    const held = [...this.held].filter(([incoming]) => !incoming.destroyed).map(([, h]) => h);
     this.held = new Map();
     return held;
   }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { ConfigError, HELD_REQUESTS_MAX } from '../../src/config.ts';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { consoleUrl, listenProblem, START_RETRY_AFTER_S, StartGate } from '../../workers/listen.ts';
 
 function listenError(code: string): NodeJS.ErrnoException {
@@ -43,7 +44,8 @@ describe('consoleUrl', () => {
 describe('StartGate', () => {
   /** A request and its response, the response recording how it was answered. */
   const request = (url: string, method = 'GET') => {
-    const outgoing = Object.assign(new EventEmitter(), {
+    const incoming = Object.assign(new EventEmitter(), { url, method, destroyed: false });
+    const outgoing = {
       status: undefined as number | undefined,
       headers: {} as Record<string, string>,
       ended: false,
@@ -59,8 +61,8 @@ describe('StartGate', () => {
         this.body = body ?? '';
         return this;
       },
-    });
-    return [{ url, method } as IncomingMessage, outgoing as unknown as ServerResponse & typeof outgoing] as const;
+    };
+    return [incoming as unknown as IncomingMessage & typeof incoming, outgoing as unknown as ServerResponse & typeof outgoing] as const;
   };
   const gateOf = (o: { max?: number; full?: (max: number) => void } = {}) => {
     const answered: string[] = [];
@@ -105,12 +107,15 @@ describe('StartGate', () => {
     }
     assert.deepEqual(full, [2], 'said once that the hold is full');
     // A client that gave up (its timeout) no longer counts, and is not answered once open.
-    leaving.emit('close');
+    leavingIncoming.emit('close');
     const [keptIncoming, kept] = request('/v1/nodes/a');
     listener(keptIncoming, kept);
     assert.equal(kept.status, undefined, 'refused while a place was free');
+    // node:http tells a destroyed request's close a tick later: one destroyed just before the
+    // start completes is not answered either.
+    keptIncoming.destroyed = true;
     gate.open();
-    assert.deepEqual(answered, ['GET /v1/nodes', 'GET /v1/nodes/a']);
+    assert.deepEqual(answered, ['GET /v1/nodes']);
   });
 
   it('answers 503 to the requests held when the start fails, and to every one after, probes too, holding none', () => {
@@ -127,6 +132,76 @@ describe('StartGate', () => {
       assert.deepEqual([o.status, o.ended, o.headers['retry-after']], [503, true, undefined]);
       // In the API's error shape, as every other refusal.
       assert.equal(codeOf(o.body), 'unavailable');
+    }
+  });
+});
+
+describe('StartGate on a node:http server', () => {
+  /** Raw HTTP/1.1 requests, to be written back to back on one connection (pipelined). */
+  const raw = (...requests: [method: string, path: string, body?: string][]) =>
+    requests.map(([method, path, body]) => `${method} ${path} HTTP/1.1\r\nHost: t\r\n${body === undefined ? '' : `Content-Length: ${body.length}\r\n`}\r\n${body ?? ''}`).join('');
+
+  it('frees the place of every request pipelined on a connection its client closed, and answers none of them', async () => {
+    const gate = new StartGate({ max: 3 });
+    const answered: string[] = [];
+    const server = createServer(
+      gate.wrap((incoming, outgoing) => {
+        answered.push(`${incoming.method} ${incoming.url}`);
+        let body = '';
+        incoming.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        incoming.on('end', () => outgoing.writeHead(200, { 'content-type': 'text/plain' }).end(`${incoming.method} ${incoming.url} [${body}]`));
+      }),
+    );
+    // Every request as the server took it (after the gate), whether the gate refused it there and
+    // then, and when node:http destroyed it (the gate's own close listener has run by then).
+    const arrived: { refused: boolean; closed: Promise<unknown> }[] = [];
+    server.on('request', (incoming: IncomingMessage, outgoing: ServerResponse) => {
+      arrived.push({ refused: outgoing.writableEnded, closed: new Promise((closed) => incoming.once('close', closed)) });
+    });
+    const arrivals = async (n: number) => {
+      while (arrived.length < n) await once(server, 'request');
+    };
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const open = async (): Promise<Socket> => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      return socket;
+    };
+    try {
+      // One client pipelines three requests and a fourth past the cap, then leaves.
+      const leaving = await open();
+      leaving.write(raw(['GET', '/b1'], ['DELETE', '/b2'], ['DELETE', '/b3'], ['GET', '/b4']));
+      await arrivals(4);
+      assert.deepEqual(
+        arrived.map((a) => a.refused),
+        [false, false, false, true],
+      );
+      leaving.destroy();
+      await Promise.all(arrived.map((a) => a.closed));
+
+      // Every place is free again: another client's three requests are held, none refused.
+      const staying = await open();
+      staying.setEncoding('utf8');
+      staying.write(raw(['POST', '/c', 'hello'], ['GET', '/d'], ['GET', '/e']));
+      await arrivals(7);
+      assert.deepEqual(
+        arrived.slice(4).map((a) => a.refused),
+        [false, false, false],
+        'refused while the places of a closed connection were still taken',
+      );
+
+      gate.open();
+      let received = '';
+      while ((received.match(/HTTP\/1\.1 200/g) ?? []).length < 3) received += (await once(staying, 'data'))[0] as string;
+      assert.deepEqual(answered, ['POST /c', 'GET /d', 'GET /e'], 'answered a request whose client had left');
+      // The held request's body was kept for it.
+      assert.match(received, /POST \/c \[hello\]/);
+      staying.destroy();
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 });
