@@ -2,6 +2,8 @@ import type { ServerType } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { ConfigError } from '../src/config.ts';
+import { errorBody } from '../src/http/errors.ts';
+import { probeOf } from '../src/http/probes.ts';
 
 /** Codes that name an address this host does not have, or a name that does not resolve to one it can use. */
 const HOST_CODES = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_NONAME', 'EAI_AGAIN', 'EAFNOSUPPORT']);
@@ -49,27 +51,26 @@ export function consoleUrl(publicUrl: string | undefined, host: string, port: nu
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => void;
 
 /**
- * Seconds a request refused because the hold is full is asked to wait: a start waiting on another
- * start's lock completes within moments of it, and an agent beating every few seconds retries
- * about as often anyway.
+ * Seconds a request the gate refuses is asked to wait: a start waiting on another start's lock
+ * completes within moments of it, a process whose start failed is restarted by its supervisor
+ * within a few, and an agent beating every few seconds retries about as often anyway.
  */
 export const START_RETRY_AFTER_S = 5;
 
-/** The probes, answered while a start waits (see StartGate). */
-const PROBE = /^\/(healthz|readyz|metrics)(\?|$)/;
-
-/** Whether `incoming` reads a probe: GET or HEAD of /healthz, /readyz or /metrics. */
+/** Whether `incoming` reads a probe: GET or HEAD of /healthz, /readyz or /metrics, answered while a start waits (see StartGate). */
 function isProbe(incoming: IncomingMessage): boolean {
-  return (incoming.method === 'GET' || incoming.method === 'HEAD') && PROBE.test(incoming.url ?? '');
+  return (incoming.method === 'GET' || incoming.method === 'HEAD') && probeOf(incoming.url) !== undefined;
 }
 
-const DID_NOT_START = 'This process did not start; nothing was stored. Send it to another process.';
+const DID_NOT_START = 'This process did not start; nothing was stored. Send it to another process, or try again after Retry-After seconds.';
 const HOLD_FULL = 'This process is starting and holds as many requests as it may until it has; nothing was stored. Try again after Retry-After seconds.';
 
-/** Answers 503 in the API's error shape, closing the connection after it. */
-function unavailable(outgoing: ServerResponse, message: string, headers: Record<string, string> = {}): void {
+/** Answers 503 in the API's error shape with Retry-After, closing the connection after it. */
+function unavailable(outgoing: ServerResponse, message: string): void {
   outgoing.shouldKeepAlive = false;
-  outgoing.writeHead(503, { 'content-type': 'application/json', connection: 'close', ...headers }).end(JSON.stringify({ error: { code: 'unavailable', message } }));
+  outgoing
+    .writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': String(START_RETRY_AFTER_S) })
+    .end(JSON.stringify(errorBody('unavailable', message)));
 }
 
 /**
@@ -103,7 +104,7 @@ export class StartGate {
       else if (this.held.size >= this.o.max) {
         if (!this.toldFull) this.o.full?.(this.o.max);
         this.toldFull = true;
-        unavailable(outgoing, HOLD_FULL, { 'retry-after': String(START_RETRY_AFTER_S) });
+        unavailable(outgoing, HOLD_FULL);
       } else {
         this.held.set(incoming, { outgoing, answer: () => listener(incoming, outgoing) });
         // The request's own close, not its response's: node:http gives a response its socket only

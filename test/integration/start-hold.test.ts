@@ -10,6 +10,9 @@ import { until, withPatience } from '../helpers/wait.ts';
 // An api process listens before its start is complete (it applies LIFELINE_ADMIN_TOKEN once its
 // port is bound), and requests wait meanwhile. Here the start waits on another start's lock on the
 // bootstrap admin key, as when two api processes start together, for as long as the test holds it.
+// The test must release the lock within the engine's lock_timeout (30 s) of the engine first
+// waiting on it: past that the start fails, answers every held request 503 and exits 1, and the
+// held heartbeats' 202s never come.
 
 let h: Harness;
 
