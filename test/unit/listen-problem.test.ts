@@ -118,6 +118,17 @@ describe('StartGate', () => {
     assert.deepEqual(answered, ['GET /v1/nodes']);
   });
 
+  it('with max 0 holds none: answers every request but the probes 503 with Retry-After until it opens', () => {
+    const { gate, answered, listener } = gateOf({ max: 0 });
+    const [incoming, outgoing] = request('/v1/nodes');
+    listener(incoming, outgoing);
+    listener(...request('/readyz'));
+    assert.deepEqual([outgoing.status, outgoing.headers['retry-after'], answered], [503, String(START_RETRY_AFTER_S), ['GET /readyz']]);
+    gate.open();
+    listener(...request('/v1/nodes'));
+    assert.deepEqual(answered, ['GET /readyz', 'GET /v1/nodes']);
+  });
+
   it('answers 503 to the requests held when the start fails, and to every one after, probes too, holding none', () => {
     const { gate, answered, listener } = gateOf();
     const [incoming, outgoing] = request('/v1/nodes');
