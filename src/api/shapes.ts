@@ -238,7 +238,7 @@ const SHAPES = {
   }),
   Liveness: object({ status: shape<'ok'>({ const: 'ok' }) }),
   Readiness: object(
-    { status: oneOf(['ready', 'unavailable', 'draining']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
+    { status: oneOf(['ready', 'unavailable', 'starting', 'draining']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
     { optional: { down: array(oneOf(['postgres', 'redis', 'secret_key'])), warnings: with_(array(str), { description: 'Setup that makes notifications reach nobody, each naming its fix' }) } },
   ),
   Node: node,
