@@ -52,7 +52,8 @@ const GROUPS: Record<string, string> = {
  * importing this module adds no listener to the process's streams.
  */
 let processIo: Io | undefined;
-const ownIo = (): Io => (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env });
+const ownIo = (): Io =>
+  (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env, invokedAs: { script: process.argv[1], node: process.execPath } });
 
 const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
 

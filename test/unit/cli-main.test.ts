@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { COMMANDS, run } from '../../src/cli/main.ts';
+import { cliCommand } from '../../src/cli/nodes.ts';
 
 /** Runs the CLI in this process with captured output and an environment of our choosing. */
 async function cli(argv: string[], env: Record<string, string> = {}) {
@@ -192,10 +193,19 @@ describe('the command line', () => {
       assert.deepEqual(JSON.parse(engine.seen[0]!.body).schedule, { cron: '* * * * *', grace_seconds: 300 }, 'the grace the help promises, whatever the engine defaults to');
       assert.match(r.stdout, /down 300s after a scheduled time with no success ping; a run that has started is held to the same time \(--max-run times a run from its start instead\)/);
       assert.match(r.stdout, /^In its crontab: {2}\* \* \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
-      assert.doesNotMatch(r.stdout, /&& curl/);
+      // `job && curl` only after it, as the lesser choice README's crontabs give it.
+      assert.match(r.stdout, /\nOr, a success ping only \(a failed run is down once its grace has passed\): {2}your-job\.sh && curl -fsS -m 10 --retry 5 https:\/\/lifeline\.example\/ping\/k\n$/);
     } finally {
       await engine.close();
     }
+  });
+
+  it("names the CLI in a job's crontab line by a path cron's PATH (/usr/bin:/bin) needs no help with", () => {
+    assert.equal(cliCommand({ script: '/usr/local/bin/lifeline', node: '/usr/bin/node' }), '/usr/local/bin/lifeline');
+    assert.equal(cliCommand({ script: '/home/ops/.npm-global/bin/lifeline', node: '/usr/local/bin/node' }), '/usr/local/bin/node /home/ops/.npm-global/bin/lifeline');
+    assert.equal(cliCommand({ script: "/opt/it's here/node_modules/.bin/lifeline", node: '/bin/node' }), "'/opt/it'\\''s here/node_modules/.bin/lifeline'");
+    assert.equal(cliCommand({ script: undefined, node: '/usr/bin/node' }), 'lifeline', 'no script: the REPL, node -e');
+    assert.equal(cliCommand(undefined), 'lifeline', 'in-process');
   });
 
   it('puts CRON_TZ before the crontab line of a job on another clock than UTC, and shows that zone in nodes list', async () => {
