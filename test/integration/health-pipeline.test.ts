@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.ts';
-import { loadDue } from '../../src/health/store.ts';
-import { FLUSH_CHANNEL, readCoverage } from '../../src/ingest/store.ts';
+import { DUE_CHANNEL, loadDue } from '../../src/health/store.ts';
+import { readCoverage } from '../../src/ingest/store.ts';
 import { apply, plan } from '../../src/health/machine.ts';
 import { insertMaintenance } from '../../src/maintenance/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -202,7 +202,7 @@ describe('heartbeats in, transitions out', () => {
     const heard: string[] = [];
     let ended: () => void;
     const end = new Promise<void>((resolve) => (ended = resolve));
-    const listening = await db.sql.listen(FLUSH_CHANNEL, (payload) => {
+    const listening = await db.sql.listen(DUE_CHANNEL, (payload) => {
       heard.push(payload);
       if (payload === 'end') ended();
     });
@@ -213,7 +213,7 @@ describe('heartbeats in, transitions out', () => {
       p.beat(id, 'failing');
       await p.flush();
       // Delivered in commit order: once this one is heard, every flush's notice has been.
-      await db.sql`select pg_notify(${FLUSH_CHANNEL}, 'end')`;
+      await db.sql`select pg_notify(${DUE_CHANNEL}, 'end')`;
       await end;
     } finally {
       await listening.unlisten();
