@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
 import type { Node, NodeWithToken, Run } from '../api/shapes.ts';
 import { ApiRequestError, ConnectionError, describeError, nodePath, retryable, type Page } from './client.ts';
@@ -109,31 +109,59 @@ const CRON_PATH = ['/usr/bin', '/bin'];
 const shellWord = (word: string) => (/^[\w@+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
 
 /**
+ * A word for a crontab line's command: as sh reads it back, each `%` as `\%`, as cron makes a bare
+ * one a newline (and the rest of the line the command's stdin), inside quotes too.
+ */
+const crontabWord = (word: string) => shellWord(word).replaceAll('%', '\\%');
+
+/**
+ * The CLI's script as a crontab should name it: the path node was given (process.argv[1]), but
+ * the package's own file when npx ran it. npx links the package into npm's cache
+ * (`~/.npm/_npx/<hash>/node_modules/.bin/lifeline`) and runs it from there: a directory npm may
+ * empty or replace, and the job would then run nothing.
+ */
+export function scriptAsRun(argv1: string | undefined, env: Io['env']): string | undefined {
+  if (!argv1 || !(argv1.includes('/_npx/') || env.npm_command === 'exec')) return argv1;
+  try {
+    return realpathSync(argv1);
+  } catch {
+    return argv1;
+  }
+}
+
+/**
  * How a crontab runs this CLI: the script by the path it was started by, not a bare `lifeline`
  * that cron's PATH does not find (the job would run and never ping). The path as invoked, not the
  * file it links to: a bin directory's link is what `command -v lifeline` says and stays where it
- * is when an upgrade or a version manager moves the package. Node before it when node is not on
- * cron's PATH either, as the script starts with `#!/usr/bin/env node`. In-process (tests) there is
- * no such path, and it is `lifeline`.
+ * is when an upgrade or a version manager moves the package (npx aside: scriptAsRun). Node before
+ * it when node is not on cron's PATH either, as the script starts with `#!/usr/bin/env node`. The
+ * path is this machine's, which `note` says. In-process (tests) there is no such path, and it is
+ * `lifeline`; so it is, with a note, when a path holds a line break, which ends a crontab line.
  */
-export function cliCommand(invokedAs: Io['invokedAs']): string {
-  if (!invokedAs?.script || !isAbsolute(invokedAs.script)) return 'lifeline';
-  const node = CRON_PATH.includes(dirname(invokedAs.node)) ? [] : [invokedAs.node];
-  return [...node, invokedAs.script].map(shellWord).join(' ');
+export function cliCommand(invokedAs: Io['invokedAs']): { command: string; note?: string } {
+  if (!invokedAs?.script || !isAbsolute(invokedAs.script)) return { command: 'lifeline' };
+  const words = [...(CRON_PATH.includes(dirname(invokedAs.node)) ? [] : [invokedAs.node]), invokedAs.script];
+  if (words.some((word) => /[\r\n]/.test(word))) {
+    return { command: 'lifeline', note: "The CLI's path here holds a line break, which would end the crontab line: put lifeline's full path there." };
+  }
+  return { command: words.map(crontabWord).join(' '), note: 'That path is where the CLI is on this machine; on another host, give its path there.' };
 }
 
 /**
  * The URL a scheduled job's crontab pings (it needs no token), and the lines that do it: wrapped
  * in `lifeline run`, which pings the start and the exit code, so a failed run is down at once and
  * not only once its grace has passed, as `job && curl` leaves it; that is offered after it, for a
- * host without the CLI, as README's crontab examples are.
+ * host without the CLI, as README's crontab examples are. The URL in them is a crontab word too:
+ * LIFELINE_PUBLIC_URL may hold `%XX` escapes.
  */
 function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>, invokedAs: Io['invokedAs']): string {
   const url = pingUrl(node);
-  const lines = crontabLines(schedule, `${cliCommand(invokedAs)} run --ping-url ${url} -- your-job.sh`);
+  const cli = cliCommand(invokedAs);
+  const lines = crontabLines(schedule, `${cli.command} run --ping-url ${crontabWord(url)} -- your-job.sh`);
   return (
     `Ping URL: ${url}\nIn its crontab:  ${lines.join('\n                 ')}\n` +
-    `Or, a success ping only (a failed run is down once its grace has passed):  your-job.sh && curl -fsS -m 10 --retry 5 ${url}`
+    (cli.note ? `${' '.repeat(17)}# ${cli.note}\n` : '') +
+    `Or, a success ping only (a failed run is down once its grace has passed):  your-job.sh && curl -fsS -m 10 --retry 5 ${crontabWord(url)}`
   );
 }
 

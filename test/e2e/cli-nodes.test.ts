@@ -67,9 +67,18 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
   it("a job's crontab line names the CLI by the link it was run by, as npm installs it in a bin directory", async () => {
     const link = join(tempDir('lifeline-bin-'), 'lifeline');
     symlinkSync(join(ROOT, 'bin/lifeline.mjs'), link);
-    const added = await cli(['nodes', 'add', 'linked-backup', '--schedule', '0 3 * * *'], {}, undefined, link);
+    const added = await cli(['nodes', 'add', 'linked-backup', '--schedule', '0 3 * * *'], {}, undefined, [process.execPath, link]);
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stdout.match(/^In its crontab: {2}0 3 \* \* \* (.*) run --ping-url /m)![1], `${nodeOffCronPath}${link}`);
+  });
+
+  it("a job's crontab line run through npx names the package's own file, not npm's cache that npx ran it from", async () => {
+    // `npx lifeline`, as README runs the CLI, links the package into <cache>/_npx/<hash>/ and runs
+    // its bin link there: a directory npm may empty. A cache of the test's own keeps the user's out of it.
+    const cache = tempDir('lifeline-npm-cache-');
+    const added = await cli(['nodes', 'add', 'npx-backup', '--schedule', '0 3 * * *'], { npm_config_cache: cache }, undefined, ['npx', '--yes', 'lifeline']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.stdout.match(/^In its crontab: {2}0 3 \* \* \* (.*) run --ping-url /m)![1], `${nodeOffCronPath}${join(ROOT, 'bin/lifeline.mjs')}`);
   });
 
   it('nodes apply creates, updates and leaves nodes as a file says, prints each new token once, and goes on past a refusal', async () => {
@@ -86,11 +95,13 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     // A new job is given what `nodes add --schedule` prints for it: its ping URL and crontab line, no token.
     const added = await cli(['nodes', 'add', 'add-backup', '--schedule', '0 3 * * *']);
     const addedJob = added.stdout.slice(added.stdout.indexOf('Ping URL: ')).replace(/add-backup/g, 'apply-backup').replaceAll((await api('GET', '/v1/nodes/add-backup')).ping_key, fleet[1]!.ping_key!);
-    const [url, crontab, orCurl, ...rest] = addedJob.trimEnd().split('\n');
+    const [url, crontab, note, orCurl, ...rest] = addedJob.trimEnd().split('\n');
     assert.match(url!, /^Ping URL: \S+$/);
     // cron's PATH is /usr/bin:/bin: the line names the CLI by the path it was run by (and node, when node is not there either).
-    const url_ = url!.slice('Ping URL: '.length);
+    // The placeholder URL (no LIFELINE_PUBLIC_URL here) quoted in the crontab lines: `<` is sh's redirection.
+    const url_ = `'${url!.slice('Ping URL: '.length)}'`;
     assert.equal(crontab, `In its crontab:  0 3 * * * ${nodeOffCronPath}${join(ROOT, 'bin/lifeline.mjs')} run --ping-url ${url_} -- your-job.sh`);
+    assert.equal(note, `${' '.repeat(17)}# That path is where the CLI is on this machine; on another host, give its path there.`);
     assert.equal(orCurl, `Or, a success ping only (a failed run is down once its grace has passed):  your-job.sh && curl -fsS -m 10 --retry 5 ${url_}`);
     assert.deepEqual(rest, []);
     assert.ok(first.stdout.includes(`created    apply-backup\n${addedJob.trimEnd().split('\n').map((line) => `${' '.repeat(11)}${line}\n`).join('')}`), first.stdout);

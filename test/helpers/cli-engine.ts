@@ -33,11 +33,11 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
 
   /**
    * `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told
-   * otherwise; its stdin is `input`, ended at once (empty unless given). `script`: another path to
-   * the CLI (a link to it in a bin directory).
+   * otherwise; its stdin is `input`, ended at once (empty unless given). `via`: another way to start
+   * the CLI (by a link to it in a bin directory, through npx), as the command and its first arguments.
    */
-  function spawnCli(args: string[], env: Record<string, string> = {}, input = '', script = 'bin/lifeline.mjs') {
-    const child = spawn(process.execPath, [script, ...args], {
+  function spawnCli(args: string[], env: Record<string, string> = {}, input = '', via = [process.execPath, 'bin/lifeline.mjs']) {
+    const child = spawn(via[0]!, [...via.slice(1), ...args], {
       cwd: ROOT,
       env: { ...process.env, LIFELINE_URL: e.origin, LIFELINE_TOKEN: ADMIN, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -46,8 +46,8 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
     return child;
   }
 
-  async function cli(args: string[], env: Record<string, string> = {}, input?: string, script?: string) {
-    const child = spawnCli(args, env, input, script);
+  async function cli(args: string[], env: Record<string, string> = {}, input?: string, via?: string[]) {
+    const child = spawnCli(args, env, input, via);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
