@@ -15,8 +15,9 @@ import type { DueCursor, DueRow, HealthWrite, NodeWalk, PassCursor, Reschedule }
  * NOTIFY channel the evaluator LISTENs on: nodes were made due now, so the leader judges them at
  * once rather than at its next tick (up to LIFELINE_EVALUATOR_INTERVAL_MS). Sent in the
  * transaction of the write that made them due (delivered at commit, dropped on rollback), by an
- * ingest flush and by an operator's write that can change a decision: a maintenance window begun
- * or ended, a node's timing, schedule or labels edited. Named for the flush, its first sender, and
+ * ingest flush and by an operator's write that can change a decision: a maintenance window made
+ * or ended (one starting later: its start is the new earliest due time), a node's timing,
+ * schedule or labels edited. Named for the flush, its first sender, and
  * kept so: an evaluator of the previous release, during a rolling upgrade, hears the others too.
  */
 export const DUE_CHANNEL = 'lifeline_flushed';

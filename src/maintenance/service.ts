@@ -23,7 +23,7 @@ async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Pr
 /**
  * A new window over the nodes `node_ids` names (ids or names) and those carrying all its labels.
  * The nodes it covers are woken at its start in the same transaction, so the evaluator moves them
- * into `maintenance` at once (or at a later start) instead of at their next deadline.
+ * into `maintenance` at its start (at once for one begun now) instead of at their next deadline.
  */
 export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, acting: Acting): Promise<MaintenanceRow> {
   return sql.begin(async (tx) => {
@@ -31,7 +31,7 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
     const nodes = await resolveNodes(tx, input.node_ids, problems);
     if (problems.length > 0) throw validationFailed(problems);
     const created = await store.insertMaintenance(tx, { ...input, node_ids: [...nodes.keys()] }, now);
-    await store.wakeCoveredNodes(tx, created, created.starts_at, now);
+    await store.wakeCoveredNodes(tx, created, created.starts_at);
     const target = { type: 'maintenance', id: created.id, name: windowCovers(created, nodes) };
     await audit(tx, acting, { action: 'maintenance.create', target, detail: { node_ids: created.node_ids, labels: created.labels, time_zone: created.time_zone } }, now);
     // Status pages list windows ahead and say until when one lasts: every api process forgets them.
@@ -50,7 +50,7 @@ export async function endWindow(sql: Sql, id: string, now: Date, acting: Acting)
   return sql.begin(async (tx) => {
     const result = await store.endMaintenance(tx, id, now);
     if (!result?.ended) return result;
-    await store.wakeCoveredNodes(tx, result.window, now, now);
+    await store.wakeCoveredNodes(tx, result.window, now);
     const names = new Map((await findNodeRefs(tx, result.window.node_ids)).map((n) => [n.id, n.name]));
     await audit(tx, acting, { action: 'maintenance.end', target: { type: 'maintenance', id, name: windowCovers(result.window, names) } }, now);
     await announcePublicChange(tx, ['pages']);

@@ -203,12 +203,14 @@ export async function endMaintenance(tx: Queryable, id: string, now: Date): Prom
 /**
  * Makes the evaluator look at every node the window covers at `at` (its start when created, now
  * when ended), in the caller's transaction. Bumping `wake` keeps an evaluator that read the node
- * before this commit from pushing the due time back over it. When that is now (`at` not after
- * `now`) and the window covers a node, the evaluator is told at commit, so an operator starting or
- * ending a window sees its nodes move at once, not at the evaluator's next tick; a window starting
- * later is woken for by its due time.
+ * before this commit from pushing the due time back over it. When the window covers a node, the
+ * evaluator is told at commit, so an operator starting or ending a window sees its nodes move at
+ * once, not at the evaluator's next tick; so too for a window starting later: the pass that notice
+ * brings reads its start as the earliest due time and sleeps until it, where the evaluator had set
+ * its sleep before the window existed (up to LIFELINE_EVALUATOR_INTERVAL_MS, 50 s late for a window
+ * starting 10 s after it was made with a 60 s interval).
  */
-export async function wakeCoveredNodes(tx: Queryable, w: Pick<MaintenanceRow, 'node_ids' | 'labels'>, at: Date, now: Date): Promise<void> {
+export async function wakeCoveredNodes(tx: Queryable, w: Pick<MaintenanceRow, 'node_ids' | 'labels'>, at: Date): Promise<void> {
   const [{ woken }] = (await tx`
     with woken as (
       update node_due d set due_at = least(d.due_at, ${at}), wake = d.wake + 1
@@ -217,5 +219,5 @@ export async function wakeCoveredNodes(tx: Queryable, w: Pick<MaintenanceRow, 'n
       where d.node_id = n.id
       returning 1)
     select exists (select from woken) as woken`) as unknown as [{ woken: boolean }];
-  if (woken && at.getTime() <= now.getTime()) await announceDue(tx);
+  if (woken) await announceDue(tx);
 }

@@ -110,7 +110,7 @@ describe('rebuilt uptime rows equal the incrementally maintained ones', () => {
           const window = { node_ids: [id], labels: {}, starts_at, ends_at: new Date(starts_at.getTime() + (1 + Math.floor(random() * 90)) * MINUTE), reason: null };
           await sql.begin(async (tx) => {
             await insertMaintenance(tx, window, now);
-            await wakeCoveredNodes(tx, window, starts_at, now);
+            await wakeCoveredNodes(tx, window, starts_at);
           });
         }
         await flusher.runOnce();
