@@ -10,6 +10,22 @@ import type { CronSchedule } from './cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from './decide.ts';
 import type { DueCursor, DueRow, HealthWrite, NodeWalk, PassCursor, Reschedule } from './model.ts';
 
+
+/**
+ * NOTIFY channel the evaluator LISTENs on: nodes were made due now, so the leader judges them at
+ * once rather than at its next tick (up to LIFELINE_EVALUATOR_INTERVAL_MS). Sent in the
+ * transaction of the write that made them due (delivered at commit, dropped on rollback), by an
+ * ingest flush and by an operator's write that can change a decision: a maintenance window made
+ * or ended (one starting later: its start is the new earliest due time), a node's timing,
+ * schedule or labels edited. Named for the flush, its first sender, and
+ * kept so: an evaluator of the previous release, during a rolling upgrade, hears the others too.
+ */
+export const DUE_CHANNEL = 'lifeline_flushed';
+
+export async function announceDue(tx: Queryable): Promise<void> {
+  await tx`select pg_notify(${DUE_CHANNEL}, '')`;
+}
+
 /**
  * An instant as whole epoch milliseconds. An infinite one (none of the engine's writes makes one,
  * but a hand-made row may hold it) reads as NULL: as int8 it would fail the whole batch's read,
