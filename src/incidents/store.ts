@@ -325,16 +325,35 @@ export async function countNotes(sql: Queryable, id: string): Promise<number> {
   return row!.n;
 }
 
+/** What a resolve's message reads of an incident's timeline: see endingsOf. */
+export interface Ending {
+  /** The note it was resolved with, if any. */
+  note?: string;
+  /** The latest reason its node changed to while it was open (its last `reason_changed` line), if any. */
+  lastReason?: string;
+}
+
 /**
- * The note each of these incidents was resolved with, for those resolved with one. An incident is
- * resolved once, so it has at most one `resolved` entry; the index on (incident_id, id) finds it.
+ * How each of these incidents ended, as its timeline says: the note it was resolved with, and the
+ * last reason its node gave while it was open. An incident is resolved once, so it has at most one
+ * `resolved` entry; the index on (incident_id, id) finds each kind's rows, `reason_changed` at most
+ * REASON_NOTES_MAX of them.
  */
-export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+export async function endingsOf(sql: Queryable, ids: string[]): Promise<Map<string, Ending>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<{ incident_id: string; note: string }[]>`
-    select incident_id, detail->>'note' as note from incident_timeline
-    where incident_id = any(${ids}::uuid[]) and kind = 'resolved' and detail ? 'note'`;
-  return new Map(rows.map((r) => [r.incident_id, r.note]));
+  const rows = await sql<{ incident_id: string; note: string | null; reason: string | null }[]>`
+    select distinct on (incident_id, kind) incident_id, detail->>'note' as note, case when kind = 'reason_changed' then detail->>'reason' end as reason
+    from incident_timeline
+    where incident_id = any(${ids}::uuid[]) and (kind = 'resolved' and detail ? 'note' or kind = 'reason_changed')
+    order by incident_id, kind, at desc, id desc`;
+  const out = new Map<string, Ending>();
+  for (const r of rows) {
+    const ending = out.get(r.incident_id) ?? {};
+    if (r.reason !== null) ending.lastReason = r.reason;
+    else if (r.note !== null) ending.note = r.note;
+    out.set(r.incident_id, ending);
+  }
+  return out;
 }
 
 /** An acknowledgement's key among acknowledgingPeople's: its incident and its instant. */

@@ -1,41 +1,63 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
+import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { noteNewReasons, REASON_NOTES_MAX } from '../../src/incidents/service.ts';
 import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
 import { evaluating } from '../helpers/evaluating.ts';
 import { createOnCall, deliveriesOf, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
 import { brief, transitionsOf } from '../helpers/pipeline.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // A job that is down already and then keeps failing, through the HTTP intake, the flush, the
 // evaluator, the incident handlers and the notifier: its reason follows its runs, its incident's
-// timeline says so once, and nobody is paged again for the same outage.
+// timeline says so once, and nobody is paged again for the same outage; the pages its incident
+// sends later (an escalation, the resolve) say how it failed, to a real webhook receiver and by email.
 
 const T0 = new Date(START).getTime();
 const at = (sec: number) => new Date(T0 + sec * 1000);
 const RSYNC = 'rsync: write failed on "/backup/db.tar": No space left on device (28)';
+const FAILED = `exited with status 3: ${RSYNC}`;
+
+interface Body {
+  type: string;
+  data: { reason: string | null; incident: { id: string; reason: string | null } };
+}
 
 describe('a scheduled job that is down and keeps failing', () => {
   let h: Harness;
   let sink: SmtpSink;
+  let hook: WebhookReceiver;
   let oc: OnCall;
   let judge: ReturnType<typeof evaluating>;
   let policyId: string;
+  let escalating: string;
+  const secret = generateWebhookSecret();
 
   before(async () => {
     h = await createHarness();
     sink = await startSmtpSink();
+    hook = await startWebhookReceiver({ secret });
     oc = await createOnCall(h.db, h.clock, { redisUrl: undefined, smtpUrl: sink.url });
     // Each pass is followed by the outbox run to the end.
     judge = evaluating(h, () => oc.drain());
     const email = await oc.email('ops-mail', ['ops@example.com']);
     policyId = (await oc.policy('ops', [{ after_seconds: 0, channel_ids: [email.id] }])).id;
+    const webhook = await oc.webhook('ops-hook', hook.url, secret);
+    // Level 2 two minutes after the opening, unacknowledged.
+    escalating = (
+      await oc.policy('escalating', [
+        { after_seconds: 0, channel_ids: [webhook.id] },
+        { after_seconds: 120, channel_ids: [webhook.id, email.id] },
+      ])
+    ).id;
     await h.flush();
   });
   after(async () => {
     await oc.close();
     await judge.close();
+    await hook.close();
     await sink.close();
     await h.close();
   });
@@ -107,6 +129,42 @@ describe('a scheduled job that is down and keeps failing', () => {
       select detail->>'reason' as reason from incident_timeline where incident_id = ${incident!.id} and kind = 'reason_changed' order by at desc, id desc`;
     assert.equal(notes.length, REASON_NOTES_MAX);
     assert.equal(notes[0]!.reason, 'change 3');
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+  it('escalates and resolves with the reason the job failed with, the opening one beside it', async () => {
+    // Created on an even minute: its first run is due 2 minutes later, and it is down a minute after.
+    const base = Math.ceil(((h.clock.now().getTime() - T0) / 1000 + 1) / 120) * 120;
+    await runTo(base);
+    const job = await h.createNode('db-sync', { schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 60 }, escalation_policy_id: escalating });
+    await runTo(base + 180);
+    const [incident] = await incidentsOf(h.db, job.id);
+    const bodyOf = async (type: string) =>
+      JSON.parse((await hook.waitFor((r) => ((b: Body) => b.type === type && b.data.incident.id === incident!.id)(JSON.parse(r.body) as Body))).body) as Body;
+    const opened = await bodyOf('incident.opened');
+    assert.match(opened.data.reason ?? '', /no run has ended since it was created$/);
+    const openedFor = opened.data.incident.reason;
+    assert.equal(opened.data.reason, openedFor);
+
+    // Its next run fails, before level 2 is due.
+    await failedRun(job.ping_key, base + 240);
+    await runTo(base + 300);
+    await settledDeliveries(h.db, incident!.id, 3);
+    const escalated = await bodyOf('incident.escalated');
+    assert.equal(escalated.data.reason, FAILED, 'the page says how the job failed');
+    assert.equal(escalated.data.incident.reason, openedFor, 'the incident keeps the reason it opened with');
+    const mail = await sink.waitFor((m) => m.subject.startsWith('[Lifeline] ESCALATED: db-sync'));
+    assert.equal(mail.subject, `[Lifeline] ESCALATED: db-sync — ${FAILED}`);
+    assert.ok(mail.text.includes(`\nReason: ${FAILED}`), mail.text);
+    assert.match(mail.text, /^Opened: .* UTC — .*no run has ended since it was created$/m, 'and what it opened for');
+
+    // The run after succeeds: the resolve says what the outage was last, not the recovery's "ok".
+    await runTo(base + 360);
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await runTo(base + 361);
+    await settledDeliveries(h.db, incident!.id, 5);
+    const resolved = await bodyOf('incident.resolved');
+    assert.equal(resolved.data.reason, FAILED);
+    assert.equal(resolved.data.incident.reason, openedFor);
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
 });
