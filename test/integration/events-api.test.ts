@@ -60,6 +60,40 @@ describe('the live event stream', () => {
     await stream.stop();
   });
 
+  it("streams a node's new reason while it stays down, after its transition, and only to those who ask for it", async () => {
+    const all = await listen();
+    const transitions = await listen('/v1/events?types=node.state_changed');
+    const id = await p.addNode('ev-reason');
+    const failing = async (check: string) => {
+      h.clock.set(new Date(h.clock.now().getTime() + 1000));
+      p.beat(id, 'failing', { [check]: { status: 'fail' } });
+      await p.tick();
+    };
+    await failing('disk');
+    await failing('memory');
+    const down = await all.next((e) => (e.data as { node_id?: string }).node_id === id);
+    assert.deepEqual([down.event, (down.data as { to: string }).to, (down.data as { reason: string }).reason], ['node.state_changed', 'down', 'agent reported failing (failing checks: disk)']);
+    const renamed = await all.next((e) => (e.data as { node_id?: string }).node_id === id);
+    assert.deepEqual(renamed, {
+      event: 'node.reason_changed',
+      data: { node_id: id, node_name: 'ev-reason', state: 'down', reason: 'agent reported failing (failing checks: memory)', state_version: 1 },
+    });
+    // Back to healthy: the narrow stream carries the two transitions and nothing between them.
+    h.clock.set(new Date(h.clock.now().getTime() + 1000));
+    p.beat(id);
+    await p.tick();
+    await transitions.next((e) => (e.data as { node_id: string; to: string }).node_id === id && (e.data as { to: string }).to === 'healthy');
+    assert.deepEqual(
+      transitions.seen.filter((e) => (e.data as { node_id: string }).node_id === id).map((e) => [e.event, (e.data as { to: string }).to]),
+      [
+        ['node.state_changed', 'down'],
+        ['node.state_changed', 'healthy'],
+      ],
+    );
+    await all.stop();
+    await transitions.stop();
+  });
+
   it('streams incident changes, and only the types asked for', async () => {
     const stream = await listen('/v1/events?types=incident.changed');
     const node = await h.createNode('ev-db');
@@ -87,7 +121,7 @@ describe('the live event stream', () => {
     const ingest = await h.createKey('ingest');
     await expectError(await h.req('GET', '/v1/events', { token: ingest.secret }), 403, 'forbidden');
     const unknown = await expectInvalid(await h.admin('GET', '/v1/events?types=node.state_changed,node.created,incident.opened'), ['types']);
-    assert.equal(unknown.details![0]!.message, '"node.created", "incident.opened" are not event types: must be a comma list of node.state_changed, incident.changed');
+    assert.equal(unknown.details![0]!.message, '"node.created", "incident.opened" are not event types: must be a comma list of node.state_changed, node.reason_changed, incident.changed');
     // A filter the stream does not read subscribed to every event: the widest answer to a typo.
     const typo = await expectInvalid(await h.admin('GET', '/v1/events?type=incident.changed'), ['type']);
     assert.equal(typo.details![0]!.message, 'is not a known field');
