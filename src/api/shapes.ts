@@ -299,7 +299,8 @@ const SHAPES = {
           incident: object(incidentFields, { description: 'As GET /v1/incidents/{id} has it, without its timeline' }),
           node: object({ id: uuid, name: str, labels: stringMap }),
           reason: with_(nullable(str), {
-            description: "Why the node is failing as the message is sent: its reason now while it stays in the state the incident opened for (a later page says what it says then), on a resolve the last one it had; incident.reason keeps the one it opened with",
+            description:
+              "Why the node is failing as the message is built (a retry builds it again, so it can be newer): its reason then while it stays in the state the incident opened for (a later page says what it says then); once resolved, or its node left that state (maintenance, unknown, deleted), the last one the outage had; incident.reason keeps the one it opened with",
           }),
           display_names: object({ acknowledged_by: nullable(str), resolved_by: nullable(str) }, { description: "The incident's acknowledged_by and resolved_by as messages name them" }),
         },

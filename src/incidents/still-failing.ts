@@ -6,7 +6,7 @@
 
 import type { State } from '../health/decide.ts';
 import { CATEGORIES, categoryFor } from './categorize.ts';
-import type { IncidentRow } from './model.ts';
+import type { IncidentRow, TimelineEntry } from './model.ts';
 
 /** "down" or "degraded" while the unresolved incident's node is still in the state it opened for; otherwise undefined. */
 export function stillFailing(incident: Pick<IncidentRow, 'status' | 'category'>, state: State | undefined): string | undefined {
@@ -34,4 +34,13 @@ export function reasonNow(
 ): string | null {
   if (node && node.reason !== null && stillFailing(incident, node.state ?? undefined)) return node.reason;
   return last ?? incident.reason;
+}
+
+/**
+ * The reason of a timeline's last `reason_changed` line, the timeline in its order (by time, then as
+ * written: timelinesOf), for reasonNow. endingsOf reads the same line in SQL for messages.
+ */
+export function lastReasonOf(timeline: readonly TimelineEntry[]): string | undefined {
+  const last = timeline.findLast((e) => e.kind === 'reason_changed')?.detail.reason;
+  return typeof last === 'string' ? last : undefined;
 }

@@ -262,16 +262,23 @@ export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Prom
 }
 
 /**
- * Writes each entry unless its incident has `max` of its kind already. At most one entry per
- * incident: the count sees only rows written before this statement, not those it inserts, so two
- * entries of one incident at `max - 1` would both be written.
+ * Writes each entry, or, once its incident has `max` of its kind, puts it in place of the newest of
+ * them (its time and detail): the timeline stays at `max` lines of the kind and its last one is
+ * always the latest, which is what a resolve reads (endingsOf). At most one entry per incident: the
+ * count sees only rows written before this statement, not those it inserts, so two entries of one
+ * incident at `max - 1` would both be written.
  */
-export async function addTimelineUpTo(tx: Queryable, entries: TimelineEntry[], max: number): Promise<void> {
+export async function addTimelineKeepingLast(tx: Queryable, entries: TimelineEntry[], max: number): Promise<void> {
   if (entries.length === 0) return;
   const rows = await tx<{ incident_id: string }[]>`
-    insert into incident_timeline (incident_id, at, kind, detail) ${timelineRows(tx, entries)}
-    where (select count(*) from incident_timeline t where t.incident_id = v.incident_id and t.kind = v.kind) < ${max}
-    returning incident_id::text`;
+    with v as (${timelineRows(tx, entries)}),
+    c as (select v.*, (select count(*) from incident_timeline t where t.incident_id = v.incident_id and t.kind = v.kind) >= ${max} as at_cap from v),
+    added as (insert into incident_timeline (incident_id, at, kind, detail) select incident_id, at, kind, detail from c where not at_cap returning incident_id),
+    replaced as (
+      update incident_timeline t set at = c.at, detail = c.detail from c
+      where c.at_cap and t.id = (select l.id from incident_timeline l where l.incident_id = c.incident_id and l.kind = c.kind order by l.at desc, l.id desc limit 1)
+      returning t.incident_id)
+    select incident_id::text from added union all select incident_id::text from replaced`;
   await notifyAll(tx, LIVE_CHANNEL, incidentNotices(rows.map((r) => r.incident_id)));
 }
 
@@ -329,7 +336,7 @@ export async function countNotes(sql: Queryable, id: string): Promise<number> {
 export interface Ending {
   /** The note it was resolved with, if any. */
   note?: string;
-  /** The latest reason its node changed to while it was open (its last `reason_changed` line), if any. */
+  /** The latest reason its node changed to while it was open (its last `reason_changed` line, as lastReasonOf), if any. */
   lastReason?: string;
 }
 
@@ -337,7 +344,8 @@ export interface Ending {
  * How each of these incidents ended, as its timeline says: the note it was resolved with, and the
  * last reason its node gave while it was open. An incident is resolved once, so it has at most one
  * `resolved` entry; the index on (incident_id, id) finds each kind's rows, `reason_changed` at most
- * REASON_NOTES_MAX of them.
+ * REASON_NOTES_MAX of them. The last reason is the last `reason_changed` line by (at, id), the
+ * timeline's order: the console's incident page reads it from the timeline it shows (lastReasonOf).
  */
 export async function endingsOf(sql: Queryable, ids: string[]): Promise<Map<string, Ending>> {
   if (ids.length === 0) return new Map();

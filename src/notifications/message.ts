@@ -90,8 +90,7 @@ const isPage = (d: DeliveryRow) => isPageEvent(d.event);
 
 /**
  * The message for each ledger row whose incident still exists: two queries however many rows (the
- * incidents; their nodes' labels, states and reasons), a third for the notes and last reasons when
- * some incidents are resolved, a
+ * incidents; their nodes' labels, states and reasons), a third for their notes and last reasons, a
  * fourth for the names of API keys that acted, a fifth for the pages when some rows are pages, a
  * sixth for the readers' time zones and channels' owners and the policies' lengths, all five at
  * once; then a seventh for the schedules those pages went through, when they went through any.
@@ -100,9 +99,10 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
   const [nodes, endings, keyNames, pages, readers] = await Promise.all([
     nodesLabelsAndStates(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
-    // Any row's incident read as resolved, not only resolves' rows: a page retried after the
-    // resolve says the last reason the outage had too (reasonNow).
-    endingsOf(sql, [...incidents.values()].filter((i) => i.status === 'resolved').map((i) => i.id)),
+    // Every incident's, not only resolved ones': any message whose node has left the state it
+    // opened for (resolved, or in maintenance, or unknown) says the last reason the outage had
+    // (reasonNow), as the console does. At most REASON_NOTES_MAX lines each.
+    endingsOf(sql, [...incidents.keys()]),
     actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
     pagesOf(sql, [...new Set(rows.filter(isPage).map((d) => d.incident_id))]),
     messageReaders(sql, {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Node } from '../../src/api/shapes.ts';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { noteNewReasons, REASON_NOTES_MAX } from '../../src/incidents/service.ts';
+import { endingsOf } from '../../src/incidents/store.ts';
 import { createHarness, expectJson, START, type Harness } from '../helpers/app.ts';
 import { evaluating } from '../helpers/evaluating.ts';
 import { createOnCall, deliveriesOf, incidentsOf, settledDeliveries, type OnCall } from '../helpers/oncall.ts';
@@ -129,26 +130,65 @@ describe('a scheduled job that is down and keeps failing', () => {
       select detail->>'reason' as reason from incident_timeline where incident_id = ${incident!.id} and kind = 'reason_changed' order by at desc, id desc`;
     assert.equal(notes.length, REASON_NOTES_MAX);
     assert.equal(notes[0]!.reason, 'change 3');
+
+    // Past the cap, each change takes the place of the newest line: the timeline ends with the
+    // latest reason, which a resolve says.
+    for (let n = 4; n <= 12; n += 1) await h.db.sql.begin((tx) => noteNewReasons(tx, [change(n)]));
+    const capped = await h.db.sql<{ at: Date; detail: { node_state: string; reason: string } }[]>`
+      select at, detail from incident_timeline where incident_id = ${incident!.id} and kind = 'reason_changed' order by at desc, id desc`;
+    assert.equal(capped.length, REASON_NOTES_MAX, 'still at most the cap');
+    assert.deepEqual([capped[0]!.at.toISOString(), capped[0]!.detail], [change(12).at.toISOString(), { node_state: 'down', reason: 'change 12' }]);
+    assert.equal(capped[1]!.detail.reason, 'line 49', 'the lines before it stay');
+    assert.equal((await endingsOf(h.db.sql, [incident!.id])).get(incident!.id)?.lastReason, 'change 12');
     await h.admin('DELETE', `/v1/nodes/${job.id}`);
   });
-  it('escalates and resolves with the reason the job failed with, the opening one beside it', async () => {
-    // Created on an even minute: its first run is due 2 minutes later, and it is down a minute after.
+
+  /** A job every 2 minutes, down for its missed first run, whose next run failed: its incident, and its first page's body. */
+  const downThenFailed = async (name: string) => {
     const base = Math.ceil(((h.clock.now().getTime() - T0) / 1000 + 1) / 120) * 120;
     await runTo(base);
-    const job = await h.createNode('db-sync', { schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 60 }, escalation_policy_id: escalating });
+    const job = await h.createNode(name, { schedule: { cron: '*/2 * * * *', time_zone: 'UTC', grace_seconds: 60 }, escalation_policy_id: escalating });
     await runTo(base + 180);
     const [incident] = await incidentsOf(h.db, job.id);
     const bodyOf = async (type: string) =>
       JSON.parse((await hook.waitFor((r) => ((b: Body) => b.type === type && b.data.incident.id === incident!.id)(JSON.parse(r.body) as Body))).body) as Body;
     const opened = await bodyOf('incident.opened');
-    assert.match(opened.data.reason ?? '', /no run has ended since it was created$/);
-    const openedFor = opened.data.incident.reason;
-    assert.equal(opened.data.reason, openedFor);
-
-    // Its next run fails, before level 2 is due.
     await failedRun(job.ping_key, base + 240);
+    assert.equal((await health(job.id)).reason, FAILED);
+    return { job, incident: incident!, base, bodyOf, opened, openedFor: opened.data.incident.reason };
+  };
+
+  it('acknowledges with the reason the job fails with now', async () => {
+    const { job, incident, bodyOf, openedFor } = await downThenFailed('db-ack');
+    await expectJson(await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`), 200);
+    await oc.drain();
+    const acked = await bodyOf('incident.acknowledged');
+    assert.equal(acked.data.reason, FAILED);
+    assert.equal(acked.data.incident.reason, openedFor);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('acknowledges a job gone into maintenance with the last reason it failed with, not the opening one', async () => {
+    const { job, incident, base, bodyOf, openedFor } = await downThenFailed('db-serviced');
+    await expectJson(await h.admin('POST', '/v1/maintenances', { node_ids: [job.id], starts_at: at(base + 246).toISOString() }), 201);
+    await runTo(base + 250);
+    assert.equal((await health(job.id)).state, 'maintenance');
+    assert.deepEqual((await incidentsOf(h.db, job.id)).map((i) => i.status), ['open'], 'maintenance leaves it open');
+    await expectJson(await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`), 200);
+    await oc.drain();
+    const acked = await bodyOf('incident.acknowledged');
+    assert.equal(acked.data.reason, FAILED, 'what the outage said last, as the console says it');
+    assert.equal(acked.data.incident.reason, openedFor);
+    await h.admin('DELETE', `/v1/nodes/${job.id}`);
+  });
+
+  it('escalates and resolves with the reason the job failed with, the opening one beside it', async () => {
+    // Its next run fails, before level 2 is due.
+    const { job, incident, base, bodyOf, opened, openedFor } = await downThenFailed('db-sync');
+    assert.match(opened.data.reason ?? '', /no run has ended since it was created$/);
+    assert.equal(opened.data.reason, openedFor);
     await runTo(base + 300);
-    await settledDeliveries(h.db, incident!.id, 3);
+    await settledDeliveries(h.db, incident.id, 3);
     const escalated = await bodyOf('incident.escalated');
     assert.equal(escalated.data.reason, FAILED, 'the page says how the job failed');
     assert.equal(escalated.data.incident.reason, openedFor, 'the incident keeps the reason it opened with');
@@ -161,7 +201,7 @@ describe('a scheduled job that is down and keeps failing', () => {
     await runTo(base + 360);
     assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
     await runTo(base + 361);
-    await settledDeliveries(h.db, incident!.id, 5);
+    await settledDeliveries(h.db, incident.id, 5);
     const resolved = await bodyOf('incident.resolved');
     assert.equal(resolved.data.reason, FAILED);
     assert.equal(resolved.data.incident.reason, openedFor);

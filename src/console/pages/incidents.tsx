@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
 import { isPageEvent, type DeliveryRow } from '../../notifications/model.ts';
-import { reasonNow, stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
+import { lastReasonOf, reasonNow, stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, getIncidents, incidentsNodeId, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import { ACKNOWLEDGE_MAX, type IncidentRow, type IncidentStatus } from '../../incidents/model.ts';
@@ -591,8 +591,7 @@ async function incidentPage(
   const still = stillFailing(incident, node?.state);
   const timeline = timelines.get(incident.id) ?? [];
   // What the node says now while it still fails, as a page sent now would (reasonNow).
-  const last = timeline.findLast((e) => e.kind === 'reason_changed')?.detail.reason;
-  const why = reasonNow(incident, node, typeof last === 'string' ? last : undefined);
+  const why = reasonNow(incident, node, lastReasonOf(timeline));
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
   // Resolved by this same key with this same note: this form's own earlier sending (given back
