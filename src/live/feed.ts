@@ -25,6 +25,8 @@ export class LiveFeed {
   private pending: Notice[] = [];
   private draining = false;
   private closed = false;
+  /** A notice this version cannot read (a later release's) is warned of once, not at every one. */
+  private warnedUnread = false;
 
   constructor(
     private readonly sql: Sql,
@@ -68,7 +70,8 @@ export class LiveFeed {
     if (this.subscribers.size === 0) return;
     const notice = parseNotice(payload);
     if (!notice) {
-      this.log.warn({ channel: LIVE_CHANNEL }, 'ignored a live notice this version cannot read');
+      if (!this.warnedUnread) this.log.warn({ channel: LIVE_CHANNEL }, 'ignoring live notices this version cannot read (a later release sends them; upgrade this process)');
+      this.warnedUnread = true;
       return;
     }
     this.pending.push(notice);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { LIVE_CHANNEL } from '../../src/live/model.ts';
+import { createLogger } from '../../src/logger.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, type Harness } from '../helpers/app.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { readEvents } from '../helpers/sse.ts';
@@ -15,8 +18,16 @@ describe('the live event stream', () => {
   let stopFeed: () => Promise<void>;
   let stopIdentity: () => Promise<void>;
 
+  let logged = '';
+
   before(async () => {
-    h = await createHarness();
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged += chunk.toString('utf8');
+        done();
+      },
+    });
+    h = await createHarness({ log: createLogger('warn', out) });
     p = createPipeline(h.db, h.clock);
     stopFeed = await h.feed.listen();
     stopIdentity = await h.identity.listen();
@@ -92,6 +103,33 @@ describe('the live event stream', () => {
     );
     await all.stop();
     await transitions.stop();
+  });
+
+  it('reads a reason notice once per node and version, and warns once of notices it cannot read', async () => {
+    const stream = await listen('/v1/events?types=node.reason_changed');
+    const down = async (name: string) => {
+      const id = await p.addNode(name);
+      p.beat(id, 'failing', { disk: { status: 'fail' } });
+      await p.tick();
+      const [row] = await h.sql<{ version: number }[]>`select version from node_health where node_id = ${id}`;
+      return `${id}:${row!.version}`;
+    };
+    const twice = await down('ev-twice');
+    const marker = await down('ev-marker');
+    const notify = (payload: string) => h.sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`;
+    await notify(`r${twice},${twice}`);
+    // A later release's kinds of notice, then one this reads: every notice before it was heard.
+    await notify('x-a-later-kind');
+    await notify('x-another');
+    await notify(`r${marker}`);
+    await stream.next((e) => (e.data as { node_id: string }).node_id === marker.split(':')[0]);
+    assert.deepEqual(
+      stream.seen.map((e) => (e.data as { node_id: string }).node_id),
+      [twice.split(':')[0], marker.split(':')[0]],
+      'the node named twice once',
+    );
+    assert.equal(logged.split('\n').filter((l) => l.includes('this version cannot read')).length, 1, logged);
+    await stream.stop();
   });
 
   it('streams incident changes, and only the types asked for', async () => {
