@@ -2,7 +2,7 @@ import type postgres from 'postgres';
 import type { Queryable } from '../db/client.ts';
 import { LOCKS } from '../db/locks.ts';
 import { notifyAll } from '../db/notify.ts';
-import { LIVE_CHANNEL, nodeNotices } from '../live/model.ts';
+import { LIVE_CHANNEL, nodeNotices, reasonNotices } from '../live/model.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
 import { plainArray, textArray } from '../db/array-literal.ts';
 import { IntArrayReader } from '../db/int-array-reader.ts';
@@ -302,8 +302,12 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     written,
     renamed.length === 0 ? undefined : reasonChanges(tx, renamed, now),
     tx`select pg_notify(${OUTBOX_CHANNEL}, '')`,
-    // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
-    t.length === 0 ? undefined : notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
+    // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves
+    // it: the new reasons after the transitions, as their events are.
+    notifyAll(tx, LIVE_CHANNEL, [
+      ...nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version }))),
+      ...reasonNotices(renamed.map((w) => ({ nodeId: w.nodeId, version: w.expectedVersion + w.transitions.length }))),
+    ]),
   ]);
   return won;
 }

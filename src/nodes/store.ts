@@ -458,14 +458,14 @@ export async function nodeStates(sql: Queryable, nodeIds: string[]): Promise<Map
   return new Map(rows.map((r) => [r.node_id, r.state]));
 }
 
-/** Each node's labels, health state now (null before its first judgement) and whether it is a scheduled job, for messages. */
+/** Each node's labels, health state and reason now (null before its first judgement) and whether it is a scheduled job, for messages. */
 export async function nodesLabelsAndStates(
   sql: Queryable,
   nodeIds: string[],
-): Promise<Map<string, { labels: Record<string, string>; state: State | null; scheduled: boolean }>> {
+): Promise<Map<string, { labels: Record<string, string>; state: State | null; reason: string | null; scheduled: boolean }>> {
   if (nodeIds.length === 0) return new Map();
-  const rows = await sql<{ id: string; labels: Record<string, string>; state: State | null; scheduled: boolean }[]>`
-    select n.id, n.labels, h.state, n.schedule is not null as scheduled
+  const rows = await sql<{ id: string; labels: Record<string, string>; state: State | null; reason: string | null; scheduled: boolean }[]>`
+    select n.id, n.labels, h.state, h.reason, n.schedule is not null as scheduled
     from nodes n left join node_health h on h.node_id = n.id where n.id = any(${nodeIds}::uuid[])`;
-  return new Map(rows.map((r) => [r.id, { labels: r.labels, state: r.state, scheduled: r.scheduled }]));
+  return new Map(rows.map((r) => [r.id, { labels: r.labels, state: r.state, reason: r.reason, scheduled: r.scheduled }]));
 }
