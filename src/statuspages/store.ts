@@ -159,12 +159,14 @@ export async function settleDays(sql: Queryable, days: ReadonlyArray<Provisional
  * (every heartbeat before it is stored; ARCHITECTURE.md, "Honest time": the slowest ingest
  * process that flushed within `liveMs` of `now`, else the last flush) or, earlier, the first
  * deadline it has not judged yet (a node's `node_due` in the past: the evaluator is behind or not
- * running). Undefined when no ingest ever ran and there is no node: nothing waits to be judged.
+ * running). Undefined when no ingest ever ran and no node is due: nothing waits to be judged. A
+ * node that never reported is due at 'infinity', which read back as an invalid Date: before any
+ * ingest ran, every keep of a page over such nodes failed.
  */
 export async function judgedThrough(sql: Queryable, now: number, liveMs: number): Promise<Date | undefined> {
   const [row] = await sql<{ through: Date | null }[]>`
     select least(coalesce((select min(seen_at) from ingest_presence where seen_at > ${new Date(now - liveMs)}), (select seen_at from ingest_coverage)),
-                 (select min(due_at) from node_due)) as through`;
+                 (select min(due_at) from node_due where due_at < 'infinity')) as through`;
   return row?.through ?? undefined;
 }
 

@@ -240,3 +240,19 @@ describe('keeping a page’s past on a node write', () => {
     await expectInvalid(unknown, ['components.0.id']);
   });
 });
+
+describe('keeping the days of a page over nodes that never reported', () => {
+  let h: Harness;
+  const report = () => ({ log: testLog, metrics: h.metrics });
+  before(async () => {
+    h = await createHarness();
+    h.clock.set('2026-11-21T09:41:00.000Z');
+  });
+  after(async () => h?.close());
+
+  it('keeps a page over nodes that never reported, with no ingest ever run: nothing waits to be judged', async () => {
+    await h.createNode('quiet', { labels: { tier: 'quiet' } });
+    assert.equal((await h.admin('POST', '/v1/status-pages', { slug: 'quiet', title: 'quiet', components: [{ name: 'Quiet', labels: { tier: 'quiet' } }] })).status, 201);
+    assert.equal(await keepPastDays(h.sql, h.clock.now().getTime(), report()), 89);
+  });
+});
