@@ -572,6 +572,8 @@ export interface Away {
 interface Piece extends Away {
   node: string;
   category: Category;
+  /** Its end is its incident's resolution, not a maintenance window's start. */
+  resolved: boolean;
 }
 
 /** What of [start, end) is outside `away` (in start order, not overlapping). */
@@ -608,6 +610,10 @@ interface Span {
   out: number;
   nodes: Set<string>;
   pieces: Piece[];
+  /** Whether its `end` so far is a resolution (not a window's start, nor still open). */
+  resolved: boolean;
+  /** Where its latest stretch after a resolution began: its pieces and time out before it. */
+  since: { pieces: number; end: number; out: number } | null;
 }
 
 /**
@@ -660,7 +666,7 @@ const wholly = (allOut: number, out: number) => allOut > 0 && (allOut >= ALL_OUT
 /**
  * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
  * overlap in time, or follow within FLAP_GAP_MS, are one entry, from the first opening to the last
- * resolution, its length the time out; time in maintenance (`maintained`, and a node's `since`
+ * resolution (but for an ongoing one, which starts after the last resolution before it: ongoingApart), its length the time out; time in maintenance (`maintained`, and a node's `since`
  * while it is in a window now) is cut out of them. A rack of 25 nodes going down together is one
  * outage of the component, not 25, and a page without node names never says how many nodes it
  * took. Kinds apart, so a degradation open for a month does not swallow the outages within it.
@@ -693,7 +699,9 @@ function pastIncidentViews(
   // Maintenance, as it does now for one still in a window.
   const pieces: Piece[] = [];
   for (const { node_id, category, opened_at, resolved_at } of incidents) {
-    for (const p of outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? [])) pieces.push({ start: p.start, end: p.end, node: node_id, category });
+    for (const p of outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? [])) {
+      pieces.push({ start: p.start, end: p.end, node: node_id, category, resolved: p.end === resolved_at?.getTime() });
+    }
   }
   const sorted = pieces.sort((a, b) => a.start - b.start);
   const open = members.map(() => new Map<Category, Span>());
@@ -703,19 +711,23 @@ function pastIncidentViews(
     for (const component of componentsOf.get(node_id) ?? []) {
       let span = open[component]!.get(category);
       if (!span || start - span.end >= FLAP_GAP_MS) {
-        span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [] };
+        span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [], resolved: false, since: null };
         open[component]!.set(category, span);
         spans.push(span);
+      } else if (start > span.end && span.resolved) {
+        span.since = { pieces: span.pieces.length, end: span.end, out: span.out };
       }
       // Pieces come in start order: what of this one is past the span's end so far is new time out.
       // An open span's out stays Infinity (never shown): a second open piece would make it
       // Infinity - Infinity, NaN, which equals nothing, and split an entry two components share.
       if (span.end !== Infinity) span.out += Math.max(end - Math.max(start, span.end), 0);
+      if (end >= span.end) span.resolved = end === span.end ? span.resolved || piece.resolved : piece.resolved;
       span.end = Math.max(span.end, end);
       span.nodes.add(node_id);
       span.pieces.push(piece);
     }
   }
+  ongoingApart(spans);
   const wordOf = (span: Span) => {
     if (!Number.isFinite(span.end)) return incidentWord(span.category, [page.components[span.component]!.name], statusOf);
     return span.category === 'node_down' && !wholly(allOutMs(span, members[span.component] ?? [], away), span.out) ? 'Partial outage' : WORDS[span.category];
@@ -748,6 +760,29 @@ function pastIncidentViews(
     return { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) };
   });
   return { entries: shown, more: newestFirst.length - shown.length };
+}
+
+/**
+ * An ongoing span that holds stretches resolved before its latest one began, 15 minutes apart or
+ * less, split in two: those as one resolved span, and the ongoing one from where the trouble going
+ * on now began. Merged, a node down 03:22–03:23 and again from 03:25 read "Ongoing · since 03:22"
+ * under Recent incidents while its open incident said "Since 03:25", and the episode before was
+ * nowhere. A stretch that ended in a maintenance window was not resolved: it stays part of it.
+ */
+function ongoingApart(spans: Span[]): void {
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
+    if (span.end !== Infinity || span.since === null) continue;
+    const { pieces, end, out } = span.since;
+    const before = span.pieces.slice(0, pieces);
+    const resolved: Span = { ...span, end, out, nodes: new Set(before.map((p) => p.node)), pieces: before, resolved: true, since: null };
+    span.pieces = span.pieces.slice(pieces);
+    span.start = span.pieces[0]!.start;
+    span.out -= out;
+    span.nodes = new Set(span.pieces.map((p) => p.node));
+    span.since = null;
+    spans.splice(i++, 0, resolved);
+  }
 }
 
 /** An entry of "Recent incidents": its spans in order, the first of them `first` among all. */
