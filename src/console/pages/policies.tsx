@@ -353,7 +353,13 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const now = deps.clock.now();
-    const [frame, who, withoutEmail, levelsNow] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy), policyAt(deps.sql, policy, now, deps.transports?.email.configured)]);
+    const [frame, who, withoutEmail, levelsNow, fallback] = await Promise.all([
+      chrome(c, deps),
+      pageable(deps),
+      levelsWithoutEmail(deps, policy),
+      policyAt(deps.sql, policy, now, deps.transports?.email.configured),
+      fallbackOf(policy),
+    ]);
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
@@ -375,7 +381,9 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/policies/${policy.id}/delete`} name={policy.name} />
-              <span class="muted">Its nodes fall back to the default policy, if there is another.</span>
+              <span class="muted">
+                <NodesLeft policy={policy} fallback={fallback} />
+              </span>
             </div>
           </>
         ) : null}
@@ -426,20 +434,14 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
   });
 
+  /** The default policy its nodes would fall back to, were `policy` deleted: none for the default itself. */
+  const fallbackOf = async (policy: PolicyRow) => (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
+
   const askDelete = async (policy: PolicyRow, frame: Chrome, problem?: string) => {
-    const fallback = (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
+    const fallback = await fallbackOf(policy);
     return (
       <Confirm name={policy.name} back={`/policies/${policy.id}`} action={`/policies/${policy.id}/delete`} fields={versionField(versionOf(policy))} problem={problem} chrome={frame} section="policies">
-        {policy.is_default ? (
-          <>
-            <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
-            policy is made the default (none becomes it by itself).{' '}
-          </>
-        ) : fallback ? (
-          <>Nodes that name it fall back to the default policy, {fallback.name}. </>
-        ) : (
-          <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
-        )}
+        <NodesLeft policy={policy} fallback={fallback} />
         Its open incidents go on with their node's policy as it then is, said in their timelines, or stop escalating where there is none.
       </Confirm>
     );
@@ -459,4 +461,25 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   });
 
   return app;
+}
+
+/**
+ * What deleting a policy leaves its nodes with, as its page and its delete question both say it:
+ * the default's page said "Its nodes fall back to the default policy, if there is another", of the
+ * default itself.
+ */
+function NodesLeft(p: { policy: PolicyRow; fallback: PolicyRow | undefined }) {
+  if (p.policy.is_default) {
+    return (
+      <>
+        <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
+        policy is made the default (none becomes it by itself).{' '}
+      </>
+    );
+  }
+  return p.fallback ? (
+    <>Nodes that name it fall back to the default policy, {p.fallback.name}. </>
+  ) : (
+    <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
+  );
 }
