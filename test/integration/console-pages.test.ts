@@ -954,8 +954,40 @@ describe('console: incidents', () => {
     assert.match(page, /Reached nobody at level 3: nobody on call\s*</);
     assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 30 min: open again, paging from level 1/);
     assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 10 min: open again; no escalation policy to page/);
-    assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
+    assert.match(page, /<dt>Escalation level<\/dt><dd>1 of 1 — last level<\/dd>/);
     assert.doesNotMatch(page, /level 0/);
+  });
+
+  it('says of an open incident which level of how many pages now, and whom the next pages and when, as its email counts them', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-9');
+    const made = async (path: string, body: unknown) => (await (await h.admin('POST', path, body)).json()) as { id: string };
+    const first = await made('/v1/channels', { name: 'ops-first', type: 'webhook', config: { url: 'https://hooks.example.com/first' } });
+    const second = await made('/v1/channels', { name: 'ops-second', type: 'webhook', config: { url: 'https://hooks.example.com/second' } });
+    const ben = await made('/v1/users', { name: 'Ben Li', email: 'ben@example.com' });
+    const nia = await made('/v1/users', { name: 'Nia', email: 'nia.nights@example.com' });
+    const rota = await made('/v1/schedules', { name: 'Late', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [nia.id], starts_at: '2026-11-01T00:00:00Z', rotation: 'P1D' }] });
+    const policy = await made('/v1/escalation-policies', {
+      name: 'Two levels',
+      levels: [
+        { after_seconds: 0, channel_ids: [first.id] },
+        { after_seconds: 600, channel_ids: [second.id], user_ids: [ben.id], schedule_ids: [rota.id] },
+      ],
+    });
+    const openedAt = new Date(h.clock.now().getTime() - 120_000);
+    const [incident] = await openIncidents(h.sql, [
+      { nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: 'db-9 is down', reason: 'no heartbeat', policyId: policy.id, openedAt },
+    ]);
+    const level = async () => /<dt>Escalation level<\/dt><dd>([^]*?)<\/dd>/.exec(await get(`/incidents/${incident!.id}`))?.[1] ?? assert.fail('no level');
+    const due = new Date(openedAt.getTime() + 600_000).toISOString();
+    const onDay = due.slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${due.slice(0, 10)} `;
+    assert.equal(await level(), `1 of 2 — next: level 2 (Ben Li, Nia (on call in Late) and 1 channel) at <time datetime="${due}">${onDay}${due.slice(11, 16)} UTC</time>, in 8 min`);
+    await h.sql`update incidents set escalation_held = true where id = ${incident!.id}`;
+    assert.equal(await level(), '1 of 2 — next: level 2 (Ben Li, Nia (on call in Late) and 1 channel), held while its node is in maintenance');
+    await h.sql`update incidents set escalation_held = false, escalation_step = 1, escalation_level = 1 where id = ${incident!.id}`;
+    assert.equal(await level(), '2 of 2 — last level');
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident!.id}/acknowledge`, { by: 'alice' })).status, 200);
+    assert.equal(await level(), '2 of 2', 'acknowledged: no level comes next');
   });
 
   it('says at the top of an open incident, in the list, and on the policies page when nobody is paged', async () => {

@@ -18,7 +18,7 @@ import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx'
 import { createOnce, Once } from '../once.tsx';
 import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
-import { agoAndAt, atOn, day, duration, utc } from '../format.ts';
+import { ago, agoAndAt, atOn, day, duration, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { sitePath, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
@@ -34,6 +34,12 @@ import { Confirm, asking, confirmed } from '../confirm.tsx';
 import { LabelField, LabelProblem, readLabelFilters } from '../label-filter.tsx';
 import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
+import { levelName, levelNumber, reachNames } from '../../../alerting/render.ts';
+import { policyStep } from '../../incidents/events.ts';
+import type { PolicyRow } from '../../oncall/model.ts';
+import { policyAt } from '../../oncall/schedules.ts';
+import { getPolicy } from '../../oncall/store.ts';
+import { getSchedules } from '../../oncall/store-schedules.ts';
 
 /** A day of the range as its UTC instants, or why what was sent was left out (said, not a 400 page). */
 type DayQuery = { text: string; start: Date; end: Date } | { problem: string } | undefined;
@@ -557,6 +563,57 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
 const TIMELINE_SHOWN = 500;
 
 /** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
+/** The level an open incident's next step pages, when, and whom then (policyAt), in its email's words (reachNames). */
+interface NextLevel {
+  level: number;
+  at: Date;
+  names: string;
+}
+
+/**
+ * The incident's policy (undefined without one, or once deleted with nothing to fall back to) and,
+ * while it is open, its next step (policyStep): undefined past the policy's end.
+ */
+async function escalationAhead(deps: AppDeps, incident: IncidentRow, now: Date): Promise<{ policy?: PolicyRow; next?: NextLevel }> {
+  const policy = incident.policy_id === null ? undefined : await getPolicy(deps.sql, incident.policy_id);
+  const step = policy && incident.status === 'open' ? policyStep(incident, policy, incident.escalation_step + 1) : undefined;
+  if (!policy || !step) return policy ? { policy } : {};
+  // Whom it pages when it fires; a step overdue (held, or its timer not yet run) fires from now on.
+  const level = (await policyAt(deps.sql, policy, step.dueAt > now ? step.dueAt : now, deps.transports?.email.configured))[step.level]!;
+  const schedules = await getSchedules(deps.sql, [...new Set(level.users.flatMap((u) => u.schedule_id ?? []))]);
+  const people = level.users.map((u) => ({
+    user_id: u.user_id,
+    name: u.name ?? 'a deleted person',
+    ...(u.schedule_id === undefined ? {} : { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id)?.name ?? null }),
+  }));
+  return { policy, next: { level: step.level, at: step.dueAt, names: reachNames({ people, channels: level.channel_ids.length }) ?? 'nobody' } };
+}
+
+/**
+ * "1 of 2 — next: level 2 (Ben Li, Nia (on call in Nights) and 1 channel) at 10:12 UTC, in 8 min",
+ * counted as its email counts levels (levelNumber); "— last level" when none follows. Only an open
+ * incident has a next level: acknowledging stops escalation. It said "1", not of how many, nor
+ * when the next page goes or to whom.
+ */
+function EscalationLevel(p: { incident: IncidentRow; policy?: PolicyRow | undefined; next?: NextLevel | undefined; now: Date }) {
+  const number = levelNumber(p.incident.escalation_level, p.policy?.levels.length);
+  if (!p.policy || p.incident.status !== 'open') return <>{number}</>;
+  if (!p.next) return <>{number} — last level</>;
+  return (
+    <>
+      {number} — next: {levelName(p.next.level, undefined)} ({p.next.names})
+      {p.incident.escalation_held ? (
+        ', held while its node is in maintenance'
+      ) : (
+        <>
+          {' '}
+          at <time datetime={p.next.at.toISOString()}>{atOn(p.next.at, p.now)}</time>, {ago(p.next.at, p.now)}
+        </>
+      )}
+    </>
+  );
+}
+
 async function incidentPage(
   c: ConsoleContext,
   deps: AppDeps,
@@ -573,13 +630,14 @@ async function incidentPage(
   } = {},
 ) {
   const now = deps.clock.now();
-  const [frame, timelines, ledger, node, maintenance, nobody] = await Promise.all([
+  const [frame, timelines, ledger, node, maintenance, nobody, escalation] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
     nodeById(deps.sql, incident.node_id),
     maintenanceOf(deps.sql, [incident], now),
     pagedNobody(deps.sql, incident.status === 'open' ? [incident.id] : []),
+    escalationAhead(deps, incident, now),
   ]);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
   // leads nowhere, or to another node that took it up. Undefined once the node is deleted.
@@ -698,7 +756,7 @@ async function incidentPage(
               </>
             ) : null}
             <dt>Escalation level</dt>
-            <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
+            <dd>{incident.policy_id ? <EscalationLevel incident={incident} {...escalation} now={now} /> : 'none: no escalation policy'}</dd>
             <dt>Paged</dt>
             <dd id="paged">
               <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} pagedNobody={nobody.has(incident.id)} now={now} />
