@@ -504,18 +504,29 @@ function incidentWord(category: Category, components: readonly string[], statusO
  * is an entry under its own title (which names its node). Without, the title says only what and
  * where ("Outage in API"), and the incidents that read the same are one entry: since the earliest,
  * acknowledged once all of them are; how many nodes is not said, as the page says nothing of a
- * component's size. An incident whose node is
+ * component's size. Such an entry starts where its components' ongoing entry under Recent
+ * incidents does (`ongoingSince`, by component index and kind): the component's outage, which may
+ * have begun with a node back up since; with names shown an entry is one node's, since its
+ * incident opened. An incident whose node is
  * in maintenance now is left out: its component already reads "Maintenance", and "Outage in API"
  * beside it would say two things at once (it is listed again if the node is still down when the
  * window ends).
  */
-function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[], statusOf: ReadonlyMap<string, Status>): IncidentView[] {
+function incidentViews(
+  page: StatusPage,
+  members: ReadonlyArray<readonly Member[]>,
+  incidents: readonly OpenIncident[],
+  statusOf: ReadonlyMap<string, Status>,
+  ongoingSince: ReadonlyMap<string, number>,
+): IncidentView[] {
   const componentsOf = new Map<string, string[]>();
+  const indicesOf = new Map<string, number[]>();
   members.forEach((list, i) =>
     list.forEach((m) => {
       if (m.state === 'maintenance') return;
       const names = componentsOf.get(m.id) ?? [];
       if (!names.includes(page.components[i]!.name)) componentsOf.set(m.id, [...names, page.components[i]!.name]);
+      indicesOf.set(m.id, [...(indicesOf.get(m.id) ?? []), i]);
     }),
   );
   const entries = new Map<string, IncidentView>();
@@ -526,18 +537,20 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
     const key = page.show_nodes ? `${incident.node_id} ${incident.category}` : title;
     const entry = entries.get(key);
     const acknowledged = incident.acknowledged_at ? iso(incident.acknowledged_at) : null;
+    const starts = page.show_nodes ? [] : indicesOf.get(incident.node_id)!.flatMap((i) => ongoingSince.get(ongoingKey(i, incident.category)) ?? []);
+    const opened = iso(starts.length ? Math.min(...starts) : incident.opened_at.getTime());
     if (!entry) {
       entries.set(key, {
         title,
         components,
         severity: CATEGORIES[incident.category].severity,
         status: incident.status,
-        opened_at: iso(incident.opened_at),
+        opened_at: opened,
         acknowledged_at: acknowledged,
       });
       continue;
     }
-    if (iso(incident.opened_at) < entry.opened_at) entry.opened_at = iso(incident.opened_at);
+    if (opened < entry.opened_at) entry.opened_at = opened;
     if (incident.status === 'open' || entry.status === 'open') {
       entry.status = 'open';
       entry.acknowledged_at = null;
@@ -556,6 +569,9 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
  */
 export const PAST_DAYS = 14;
 export const PAST_MAX = 20;
+
+/** A component's (by index) ongoing entry of a kind, as pastIncidentViews gives their starts. */
+const ongoingKey = (component: number, category: Category) => `${component} ${category}`;
 
 /** Where "Recent incidents" starts at `now`: an incident open at any time since is listed. */
 export function pastSince(now: number): number {
@@ -682,7 +698,7 @@ function pastIncidentViews(
   incidents: readonly SpanRow[],
   maintained: ReadonlyMap<string, readonly Away[]>,
   statusOf: ReadonlyMap<string, Status>,
-): { entries: PastIncidentView[]; more: number } {
+): { entries: PastIncidentView[]; more: number; ongoingSince: Map<string, number> } {
   const componentsOf = new Map<string, number[]>();
   const nameOf = new Map<string, string>();
   const away = new Map<string, Away[]>();
@@ -759,7 +775,8 @@ function pastIncidentViews(
     for (const s of others) s.nodes.forEach((id) => nodeIds.add(id));
     return { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) };
   });
-  return { entries: shown, more: newestFirst.length - shown.length };
+  const ongoingSince = new Map(spans.filter((s) => s.end === Infinity).map((s) => [ongoingKey(s.component, s.category), s.start]));
+  return { entries: shown, more: newestFirst.length - shown.length, ongoingSince };
 }
 
 /**
@@ -865,7 +882,7 @@ export function pageView(
     maintenance: span(holding(open, members.flat())),
     updated_at: iso(now),
     components,
-    incidents: incidentViews(page, members, incidents, statusOf),
+    incidents: incidentViews(page, members, incidents, statusOf, history.ongoingSince),
     past_incidents: history.entries,
     past_incidents_more: history.more,
     scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now), now),

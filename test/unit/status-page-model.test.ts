@@ -405,6 +405,18 @@ describe('a published page', () => {
       ['Partial outage in Web', 'ongoing', '2026-11-21T08:52:00.000Z', null, null],
       ['Partial outage in Web', 'resolved', '2026-11-21T08:40:00.000Z', '2026-11-21T08:47:00.000Z', 120],
     ]);
+    // web-1 down 08:40–08:55 and web-2 from 08:50 on: the Web's partial outage began at 08:40 and goes
+    // on. Without node names both lists speak of the component, so its open incident says 08:40 too;
+    // with them the open incident is web-2's own, and the entry names both nodes.
+    const relay = [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', '2026-11-21T08:55:00.000Z'), span('n2', 'node_down', '2026-11-21T08:50:00.000Z', null)];
+    const second = [[member('n1', 'web-1', 'healthy'), member('n2', 'web-2', 'down')], [], []];
+    const web2 = [incident('n2', 'web-2 is down', '2026-11-21T08:50:00.000Z', null)];
+    const hidden = pageView(page(false), second, [], web2, relay, [], now);
+    assert.deepEqual(hidden.incidents.map((i) => [i.title, i.opened_at]), [['Partial outage in Web', '2026-11-21T08:40:00.000Z']]);
+    assert.deepEqual(pastOf(hidden), [['Partial outage in Web', 'ongoing', '2026-11-21T08:40:00.000Z', null, null]]);
+    const named = pageView(page(true), second, [], web2, relay, [], now);
+    assert.deepEqual(named.incidents.map((i) => [i.title, i.opened_at]), [['web-2 is down', '2026-11-21T08:50:00.000Z']]);
+    assert.deepEqual(named.past_incidents.map((i) => [i.started_at, i.nodes]), [['2026-11-21T08:40:00.000Z', ['web-1', 'web-2']]]);
     // A stretch cut by a maintenance window is not resolved by it: still one ongoing entry, from its start.
     const window = new Map([['n1', [{ start: at('2026-11-21T08:45:00.000Z'), end: at('2026-11-21T08:50:00.000Z') }]]]);
     assert.deepEqual(pastOf(pageView(page(false), alone, [], [], [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', null)], [], now, window)), [
