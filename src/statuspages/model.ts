@@ -315,6 +315,11 @@ export interface IncidentView {
   severity: Severity;
   /** `acknowledged` once every incident in the entry is. */
   status: 'open' | 'acknowledged';
+  /**
+   * With `show_nodes`, when the node's incident opened; without, when its components' ongoing
+   * outage of that kind began (the start their Recent incidents entry gives), which may be before
+   * any of its incidents opened: a node back up since went down first.
+   */
   opened_at: string;
   acknowledged_at: string | null;
 }
@@ -588,7 +593,10 @@ export interface Away {
 interface Piece extends Away {
   node: string;
   category: Category;
-  /** Its end is its incident's resolution, not a maintenance window's start. */
+  /**
+   * The last piece of an incident resolved since: nothing of it follows. Its end is the resolution,
+   * or the start of a window the incident was resolved in (down 08:40–08:48, a window from 08:45).
+   */
   resolved: boolean;
 }
 
@@ -626,7 +634,7 @@ interface Span {
   out: number;
   nodes: Set<string>;
   pieces: Piece[];
-  /** Whether its `end` so far is a resolution (not a window's start, nor still open). */
+  /** Whether its `end` so far is where an incident ended, resolved (not a window's start the incident stayed open through, nor still open). */
   resolved: boolean;
   /** Where its latest stretch after a resolution began: its pieces and time out before it. */
   since: { pieces: number; end: number; out: number } | null;
@@ -715,9 +723,8 @@ function pastIncidentViews(
   // Maintenance, as it does now for one still in a window.
   const pieces: Piece[] = [];
   for (const { node_id, category, opened_at, resolved_at } of incidents) {
-    for (const p of outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? [])) {
-      pieces.push({ start: p.start, end: p.end, node: node_id, category, resolved: p.end === resolved_at?.getTime() });
-    }
+    const parts = outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? []);
+    parts.forEach((p, k) => pieces.push({ start: p.start, end: p.end, node: node_id, category, resolved: resolved_at !== null && k === parts.length - 1 }));
   }
   const sorted = pieces.sort((a, b) => a.start - b.start);
   const open = members.map(() => new Map<Category, Span>());
@@ -784,7 +791,8 @@ function pastIncidentViews(
  * less, split in two: those as one resolved span, and the ongoing one from where the trouble going
  * on now began. Merged, a node down 03:22–03:23 and again from 03:25 read "Ongoing · since 03:22"
  * under Recent incidents while its open incident said "Since 03:25", and the episode before was
- * nowhere. A stretch that ended in a maintenance window was not resolved: it stays part of it.
+ * nowhere. A stretch cut by a maintenance window its incident stayed open through was not
+ * resolved: it stays part of it. One whose incident was resolved inside the window was.
  */
 function ongoingApart(spans: Span[]): void {
   for (let i = 0; i < spans.length; i++) {

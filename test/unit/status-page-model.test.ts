@@ -422,6 +422,19 @@ describe('a published page', () => {
     assert.deepEqual(pastOf(pageView(page(false), alone, [], [], [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', null)], [], now, window)), [
       ['Outage in Web', 'ongoing', '2026-11-21T08:40:00.000Z', null, null],
     ]);
+    // One resolved inside the window was resolved: web-1 down 08:40–08:48, in a window 08:45–08:50,
+    // down again from 08:55. Its stretch ends at 08:45 and is an entry of its own, and both lists
+    // say 08:55, with names or without (Open incidents said 08:40 without, before it opened).
+    const resolvedInside = [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', '2026-11-21T08:48:00.000Z'), span('n1', 'node_down', '2026-11-21T08:55:00.000Z', null)];
+    const again = [incident('n1', 'web-1 is down', '2026-11-21T08:55:00.000Z', null)];
+    for (const shown of [false, true]) {
+      const view = pageView(page(shown), alone, [], again, resolvedInside, [], now, window);
+      assert.deepEqual(view.incidents.map((i) => i.opened_at), ['2026-11-21T08:55:00.000Z'], `names ${shown ? 'shown' : 'hidden'}`);
+      assert.deepEqual(pastOf(view), [
+        ['Outage in Web', 'ongoing', '2026-11-21T08:55:00.000Z', null, null],
+        ['Outage in Web', 'resolved', '2026-11-21T08:40:00.000Z', '2026-11-21T08:45:00.000Z', 300],
+      ]);
+    }
   });
 
   it('says "Outage" only if every node of the component was out at one instant, a node in a window counting as out', () => {
