@@ -211,12 +211,10 @@ describe("console: a scheduled job's page", () => {
     h.clock.set(new Date(run + 60_000));
     const at = (t: number) => new Date(t).toISOString();
     const onDay = (t: number) => (at(t).slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${at(t).slice(0, 10)} `);
+    // Each time with its full UTC reading on hover, as every other time on the page.
+    const time = (t: number) => `<time datetime="${at(t)}" title="${at(t).slice(0, 10)} ${at(t).slice(11, 19)} UTC">${onDay(t)}${at(t).slice(11, 16)} UTC</time>`;
     const shown = /<dt>Next run<\/dt><dd>([^]*?)<\/dd>/.exec(await get('/nodes/in-grace'))?.[1] ?? assert.fail('no next run');
-    assert.equal(
-      shown,
-      `Awaiting the <time datetime="${at(run)}">${onDay(run)}${at(run).slice(11, 16)} UTC</time> run&#39;s ping until ` +
-        `<time datetime="${at(run + 120_000)}">${onDay(run + 120_000)}${at(run + 120_000).slice(11, 16)} UTC</time>, in 1 min`,
-    );
+    assert.equal(shown, `Awaiting the ${time(run)} run&#39;s ping until ${time(run + 120_000)}, in 1 min`);
     assert.doesNotMatch(shown, /ago/, 'nothing on the line is in the past but the run it names');
     // Its grace over (the engine has not yet judged it): the schedule's next time, in the future.
     h.clock.set(new Date(run + 120_000));
@@ -232,7 +230,7 @@ describe("console: a scheduled job's page", () => {
     const utc = new Date(run).toISOString();
     const local = new Date(run - 5 * 3_600_000).toISOString();
     const shown = /<dt>Next run<\/dt><dd>([^]*?)<\/dd>/.exec(await get('/nodes/new-york-awaited'))?.[1] ?? assert.fail('no next run');
-    assert.match(shown, new RegExp(`^Awaiting the <time datetime="${utc}">[^<]*${utc.slice(11, 16)} UTC</time> \\((${local.slice(0, 10)} )?${local.slice(11, 16)} in America/New_York\\) run&#39;s ping until <time datetime="[^"]+">[^<]* UTC</time>, in 3 min$`));
+    assert.match(shown, new RegExp(`^Awaiting the <time datetime="${utc}" title="[^"]+">[^<]*${utc.slice(11, 16)} UTC</time> \\((${local.slice(0, 10)} )?${local.slice(11, 16)} in America/New_York\\) run&#39;s ping until <time datetime="[^"]+" title="[^"]+">[^<]* UTC</time>, in 3 min$`));
   });
   it("shows a new job's first expected run, a margin after it was made, not the run seconds away", async () => {
     const fiveMinutes = 300_000;

@@ -15,10 +15,10 @@ import { summarize } from '../../uptime/summary.ts';
 import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, alreadyShownOnce, At, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
+import { Ago, alreadyShownOnce, At, AtOn, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, engineAddress, href, nodePath, readCursor } from '../context.ts';
 import { htmlAttr } from '../../http/html-attr.ts';
-import { ago, atOn, day, duration, percent, runTime } from '../format.ts';
+import { ago, day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { IncidentTable, incidentTableFacts } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -345,8 +345,8 @@ function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
   if (next.graceEndsAt !== null && next.at <= p.now) {
     return (
       <>
-        Awaiting the <ClockTime at={next.at} now={p.now} seconds={seconds} />
-        {onClock} run's ping until <ClockTime at={next.graceEndsAt} now={p.now} seconds={seconds} />, {ago(next.graceEndsAt, p.now)}
+        Awaiting the <AtOn at={next.at} now={p.now} seconds={seconds} />
+        {onClock} run's ping until <AtOn at={next.graceEndsAt} now={p.now} seconds={seconds} />, {ago(next.graceEndsAt, p.now)}
         {first}
       </>
     );
@@ -361,9 +361,6 @@ function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
     </>
   );
 }
-
-/** A moment as agoAndAt's exact part ("03:24 UTC", with its date on another day than `now`'s), for a sentence that says when itself. */
-const ClockTime = (p: { at: Date; now: Date; seconds: boolean }) => <time datetime={p.at.toISOString()}>{atOn(p.at, p.now, { seconds: p.seconds })}</time>;
 
 /** A job's runs; a plain success ping is no run (src/jobs/model.ts), so without any the page says so. */
 function Runs(p: { rows: RunRow[]; lastPing: Date | null; now: Date }) {
