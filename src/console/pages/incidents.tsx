@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
-import { isPageEvent, type DeliveryRow } from '../../notifications/model.ts';
+import { isPageEvent, shownPeople, type DeliveryRow } from '../../notifications/model.ts';
 import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, getIncidents, incidentsNodeId, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
@@ -11,12 +11,12 @@ import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
 import { addedNote, NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
-import { acknowledgeEach, acknowledgeOnce, addNote, resolve } from '../../incidents/service.ts';
+import { acknowledgeEach, acknowledgeOnce, addNote, policiesEscalating, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { createOnce, Once } from '../once.tsx';
-import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
+import { Ago, areaText, At, AtOn, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
 import { ago, agoAndAt, atOn, day, duration, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
@@ -32,14 +32,13 @@ import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Confirm, asking, confirmed } from '../confirm.tsx';
 import { LabelField, LabelProblem, readLabelFilters } from '../label-filter.tsx';
-import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
+import { NOT_SET_UP, ReachesNobody, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
 import { levelName, levelNumber, reachNames } from '../../../alerting/render.ts';
 import { policyStep } from '../../incidents/events.ts';
 import type { PolicyRow } from '../../oncall/model.ts';
 import { policyAt } from '../../oncall/schedules.ts';
-import { getPolicy } from '../../oncall/store.ts';
-import { getSchedules } from '../../oncall/store-schedules.ts';
+import { scheduleNames } from '../../oncall/store-schedules.ts';
 
 /** A day of the range as its UTC instants, or why what was sent was left out (said, not a 400 page). */
 type DayQuery = { text: string; start: Date; end: Date } | { problem: string } | undefined;
@@ -562,58 +561,85 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
  */
 const TIMELINE_SHOWN = 500;
 
-/** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
 /** The level an open incident's next step pages, when, and whom then (policyAt), in its email's words (reachNames). */
 interface NextLevel {
   level: number;
   at: Date;
-  names: string;
+  /** Whom it pages; undefined when it names nobody (its schedules have nobody on call). */
+  names: string | undefined;
+  /** Whether it reaches anyone (policyAt's reaches_anyone): the engine fires the step after one that does not at once. */
+  reaches: boolean;
+  /** Whether a step follows it, for one that reaches nobody to hand on to. */
+  more: boolean;
 }
 
 /**
- * The incident's policy (undefined without one, or once deleted with nothing to fall back to) and,
- * while it is open, its next step (policyStep): undefined past the policy's end.
+ * The policy the incident escalates by, by the engine's own rule (policiesEscalating: its own, or
+ * once that was deleted its node's, else the default; undefined without any) and, while it is
+ * open, its next step (policyStep): undefined past the policy's end.
  */
 async function escalationAhead(deps: AppDeps, incident: IncidentRow, now: Date): Promise<{ policy?: PolicyRow; next?: NextLevel }> {
-  const policy = incident.policy_id === null ? undefined : await getPolicy(deps.sql, incident.policy_id);
+  const policy = incident.policy_id === null ? undefined : (await policiesEscalating(deps.sql, [incident])).get(incident.id);
   const step = policy && incident.status === 'open' ? policyStep(incident, policy, incident.escalation_step + 1) : undefined;
   if (!policy || !step) return policy ? { policy } : {};
   // Whom it pages when it fires; a step overdue (held, or its timer not yet run) fires from now on.
   const level = (await policyAt(deps.sql, policy, step.dueAt > now ? step.dueAt : now, deps.transports?.email.configured))[step.level]!;
-  const schedules = await getSchedules(deps.sql, [...new Set(level.users.flatMap((u) => u.schedule_id ?? []))]);
-  const people = level.users.map((u) => ({
-    user_id: u.user_id,
-    name: u.name ?? 'a deleted person',
-    ...(u.schedule_id === undefined ? {} : { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id)?.name ?? null }),
-  }));
-  return { policy, next: { level: step.level, at: step.dueAt, names: reachNames({ people, channels: level.channel_ids.length }) ?? 'nobody' } };
+  const schedules = await scheduleNames(deps.sql, [...new Set(level.users.flatMap((u) => u.schedule_id ?? []))]);
+  const names = reachNames({ people: shownPeople(level.users, schedules, 'a deleted person'), channels: level.channel_ids.length });
+  return { policy, next: { level: step.level, at: step.dueAt, names, reaches: level.reaches_anyone, more: policyStep(incident, policy, step.step + 1) !== undefined } };
 }
 
 /**
  * "1 of 2 — next: level 2 (Ben Li, Nia (on call in Nights) and 1 channel) at 10:12 UTC, in 8 min",
- * counted as its email counts levels (levelNumber); "— last level" when none follows. Only an open
- * incident has a next level: acknowledging stops escalation. It said "1", not of how many, nor
- * when the next page goes or to whom.
+ * counted as its email counts levels (levelNumber); "— last level" when none follows. A step the
+ * notifier has not yet fired is "due since 09:55 UTC (5 min ago)", not a next page in the past; one
+ * that would reach nobody says so, as the policy page does. Only an open incident has a next level:
+ * acknowledging stops escalation. An incident whose policy was deleted goes on by the one the
+ * engine takes in its place, named. It said "1", not of how many, nor when the next page goes or
+ * to whom.
  */
 function EscalationLevel(p: { incident: IncidentRow; policy?: PolicyRow | undefined; next?: NextLevel | undefined; now: Date }) {
   const number = levelNumber(p.incident.escalation_level, p.policy?.levels.length);
-  if (!p.policy || p.incident.status !== 'open') return <>{number}</>;
-  if (!p.next) return <>{number} — last level</>;
+  if (p.incident.status !== 'open') return <>{number}</>;
+  if (!p.policy) return <>{number} — its policy was deleted, and neither its node nor a default policy has one to go on by: escalation stops at its next step</>;
+  const replaced =
+    p.policy.id === p.incident.policy_id ? null : (
+      <span class="sub">
+        its policy was deleted: it goes on by <a href={`/policies/${p.policy.id}`}>{p.policy.name}</a>, as its node's next incident would
+      </span>
+    );
+  const { next } = p;
+  if (!next) return <>{number} — last level{replaced}</>;
+  const fromNow = p.incident.escalation_held || next.at <= p.now;
   return (
     <>
-      {number} — next: {levelName(p.next.level, undefined)} ({p.next.names})
+      {number} — next: {levelName(next.level, undefined)}
+      {next.names === undefined ? null : ` (${next.names})`}
       {p.incident.escalation_held ? (
         ', held while its node is in maintenance'
+      ) : next.at <= p.now ? (
+        <>
+          {' '}
+          due since <AtOn at={next.at} now={p.now} /> ({ago(next.at, p.now)})
+        </>
       ) : (
         <>
           {' '}
-          at <time datetime={p.next.at.toISOString()}>{atOn(p.next.at, p.now)}</time>, {ago(p.next.at, p.now)}
+          at <AtOn at={next.at} now={p.now} />, {ago(next.at, p.now)}
         </>
       )}
+      {next.reaches ? null : (
+        <>
+          {' '}
+          <ReachesNobody when={fromNow ? 'now' : 'then'} ends={!next.more} />
+        </>
+      )}
+      {replaced}
     </>
   );
 }
 
+/** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
 async function incidentPage(
   c: ConsoleContext,
   deps: AppDeps,

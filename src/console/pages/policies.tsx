@@ -22,7 +22,7 @@ import { duration, weekdayAt } from '../format.ts';
 import { all, integer, placeProblems, text, type Form, type Placed } from '../forms.ts';
 import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
+import { LevelsWithoutEmail, levelsWithoutEmail, ReachesNobody } from '../email-reach.tsx';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
 import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
@@ -112,9 +112,7 @@ function LevelsNow(p: { levels: LevelNow[]; who: Pageable; now: Date }) {
           {l.reaches_anyone ? null : (
             <>
               {' '}
-              <span class="tag tag-nobody" title="Nobody is on call in its schedules, and nothing it names can take a message (by email nothing can while SMTP_URL is unset)">
-                reaches nobody now — the next level fires at once
-              </span>
+              <ReachesNobody when="now" />
             </>
           )}
         </li>
