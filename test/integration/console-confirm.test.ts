@@ -278,6 +278,18 @@ describe('console: asking before deleting or revoking', () => {
     const own2 = await deleteSection(fallback);
     assert.match(own2, /It is the default\.<\/b> Nodes without a policy of their own are left with none/);
     assert.doesNotMatch(own2, /fall back/);
+    // The default is found however many policies sort before it: the first 500 by name were read,
+    // and 500 named "aaa-…" hid "everyone" (both said there was no default).
+    await s.h.sql`
+      insert into escalation_policies (name, levels, created_at, updated_at)
+      select 'aaa-' || lpad(g::text, 3, '0'), ${s.h.sql.json([{ after_seconds: 0, channel_ids: [hook.id], user_ids: [], schedule_ids: [] }])}, now(), now()
+      from generate_series(1, 500) g`;
+    try {
+      assert.match(unescapeHtml((await get(`/policies/${own.id}/delete`)).html), /Nodes that name it fall back to the default policy, everyone\./);
+      assert.match(await deleteSection(own.id), /Nodes that name it fall back to the default policy, everyone\./);
+    } finally {
+      await s.h.sql`delete from escalation_policies where name like 'aaa-%'`;
+    }
   });
 
   it('asks before revoking a key; revoking your own signs you out and says why', async () => {

@@ -10,7 +10,7 @@ import { CreatePolicy, PatchPolicy } from '../../http/routes/escalation-policies
 import { parse } from '../../http/validation.ts';
 import { MAX_LEVELS, type PolicyLevel, type PolicyRow } from '../../oncall/model.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
-import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import { getDefaultPolicy, getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { policiesPagingNobody, policyAt, type LevelNow, type PagedNow } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
@@ -351,12 +351,14 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const now = deps.clock.now();
+    // Only one who may delete it is told what deleting it leaves its nodes with.
+    const writer = may(c.get('session'), 'write');
     const [frame, who, withoutEmail, levelsNow, fallback] = await Promise.all([
       chrome(c, deps),
       pageable(deps),
       levelsWithoutEmail(deps, policy),
       policyAt(deps.sql, policy, now, deps.transports?.email.configured),
-      fallbackOf(policy),
+      writer ? fallbackOf(policy) : undefined,
     ]);
     return html(
       c,
@@ -372,7 +374,7 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         <div class="panel">
           <LevelsNow levels={levelsNow} who={who} now={now} />
         </div>
-        {may(frame.session, 'write') ? (
+        {writer ? (
           <>
             <h2>Edit</h2>
             <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} drawnAt={deps.clock.now()} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
@@ -432,8 +434,8 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
   });
 
-  /** The default policy its nodes would fall back to, were `policy` deleted: none for the default itself. */
-  const fallbackOf = async (policy: PolicyRow) => (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
+  /** The default policy its nodes would fall back to, were `policy` deleted: none for the default itself, which is not read. */
+  const fallbackOf = async (policy: PolicyRow) => (policy.is_default ? undefined : getDefaultPolicy(deps.sql));
 
   const askDelete = async (policy: PolicyRow, frame: Chrome, problem?: string) => {
     const fallback = await fallbackOf(policy);
