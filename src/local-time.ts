@@ -104,8 +104,9 @@ export const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase()
  * only American abbreviations (EST, PDT, AKST) and gives "GMT+1" for Berlin; en-GB names Europe's
  * (CET/CEST, BST, WET, EET) and the Gulf's (GST); en-AU Australia's and New Zealand's (AEST,
  * NZDT); en-IN India's (IST); en-CA Newfoundland's (NST); en-ZA Africa's (SAST, CAT, EAT, WAT).
- * Each gives "GMT±N" for a zone it does not name, so the first that names it is the one its people
- * use, and a zone none names (Asia/Tokyo) keeps its offset.
+ * Each gives "GMT±N" for a zone it does not name, so the first that names it wins, and a zone none
+ * names keeps its offset: Asia/Tokyo (GMT+9), and in summer Europe/Dublin, Jersey, Guernsey and
+ * Isle_of_Man (GMT+1), whose summer names (IST, BST) none of them gives.
  */
 const ABBREVIATING = ['en-US', 'en-GB', 'en-AU', 'en-IN', 'en-CA', 'en-ZA'];
 /** "GMT+1", "GMT-3:30", "GMT+0": an offset, not a name. */
