@@ -1,7 +1,7 @@
 import type { Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
-import type { Sql, Tx } from '../db/client.ts';
+import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import type { State } from '../health/decide.ts';
@@ -615,16 +615,25 @@ async function holdFor(tx: Tx, incidents: IncidentRow[], now: Date): Promise<New
 
 /**
  * The policy each incident escalates by, as it reads now and locked against a change until commit
- * (see pendingEscalations). An incident whose policy was deleted since it opened follows its
- * node's policy, else the default one, as the node's next incident would: deleting a policy must
- * not end the escalation of an incident nobody has acknowledged.
+ * (see pendingEscalations); by policiesEscalating's rule.
  */
 async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map<string, PolicyRow>> {
-  const ids = [...new Set(incidents.flatMap((i) => (i.policy_id ? [i.policy_id] : [])))];
-  await sharePolicies(tx, ids, [...new Set(incidents.map((i) => i.node_id))]);
-  const own = await getPolicies(tx, ids);
+  await sharePolicies(tx, [...new Set(incidents.flatMap((i) => i.policy_id ?? []))], [...new Set(incidents.map((i) => i.node_id))]);
+  return policiesEscalating(tx, incidents);
+}
+
+/**
+ * The policy each incident's next step escalates by, as it reads now; incidents without one are
+ * absent. An incident whose policy was deleted since it opened follows its node's policy, else the
+ * default one, as the node's next incident would: deleting a policy must not end the escalation
+ * of an incident nobody has acknowledged. The engine reads it under a lock (escalatingPolicies);
+ * the console's incident page reads it as is, to say what comes next.
+ */
+export async function policiesEscalating(sql: Queryable, incidents: Array<Pick<IncidentRow, 'id' | 'node_id' | 'policy_id'>>): Promise<Map<string, PolicyRow>> {
+  const ids = [...new Set(incidents.flatMap((i) => i.policy_id ?? []))];
+  const own = await getPolicies(sql, ids);
   const orphans = incidents.filter((i) => i.policy_id && !own.has(i.policy_id));
-  const fallback = await policiesForNodes(tx, [...new Set(orphans.map((i) => i.node_id))]);
+  const fallback = await policiesForNodes(sql, [...new Set(orphans.map((i) => i.node_id))]);
   return new Map(
     incidents.flatMap((i) => {
       const policy = i.policy_id ? (own.get(i.policy_id) ?? fallback.get(i.node_id)) : undefined;

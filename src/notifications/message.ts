@@ -9,7 +9,7 @@ import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
 import { scheduleNames } from '../oncall/store-schedules.ts';
 import { messageReaders } from '../oncall/store-users.ts';
-import { deliveryId, isPageEvent, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
+import { deliveryId, isPageEvent, pageStep, shownPeople, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -68,12 +68,7 @@ function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[],
 function pagedBy(d: DeliveryRow, pages: PageEntry[], schedules: ReadonlyMap<string, string>): Notification['paged'] {
   const entry = pages.find((p) => p.step === pageStep(d.event_key));
   if (!entry) return undefined;
-  const people = entry.people.map((u) => ({
-    user_id: u.user_id,
-    name: u.name ?? 'someone',
-    ...(u.schedule_id !== undefined ? { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id) ?? null } : {}),
-  }));
-  return { people, channels: entry.channels };
+  return { people: shownPeople(entry.people, schedules, 'someone'), channels: entry.channels };
 }
 
 /**

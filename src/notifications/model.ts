@@ -82,6 +82,19 @@ export interface Notification {
  */
 export type ShownPagedPerson = PagedPerson & { name: string; schedule_name?: string | null };
 
+/**
+ * People a level names (`unnamed` for one whose name is not known), each with the name of the
+ * schedule that put them on it (`schedules`: by id, as scheduleNames reads them): whom a page's
+ * message says it reached, and whom the incident page says the next level pages.
+ */
+export function shownPeople(people: readonly PagedPerson[], schedules: ReadonlyMap<string, string>, unnamed: string): ShownPagedPerson[] {
+  return people.map((u) => ({
+    user_id: u.user_id,
+    name: u.name ?? unnamed,
+    ...(u.schedule_id !== undefined ? { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id) ?? null } : {}),
+  }));
+}
+
 /** A level paged before an escalation: whom it named, as people read them, and when. */
 export interface PriorPage {
   /** Counted from 0, as the engine counts levels. */
