@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createSql, ENGINE_APPLICATIONS } from '../src/db/client.ts';
-import { attachDatabase, type Database } from '../src/embedded/database.ts';
+import { attachDatabase, type Attached } from '../src/embedded/database.ts';
 import { Events } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
 import { bucketStart } from '../src/uptime/buckets.ts';
@@ -31,9 +31,10 @@ async function main(): Promise<number> {
     process.stderr.write(`uptime:rebuild: ${message}\n${USAGE}\n`);
     return 1;
   }
-  let database: Database;
+  let database: Attached;
   try {
-    database = await attachDatabase(config, createLogger('warn'));
+    database = await attachDatabase(config, createLogger('warn'), { create: false });
+    process.stderr.write(`uptime:rebuild: on ${database.where}\n`);
   } catch (err) {
     process.stderr.write(`uptime:rebuild: ${(err as Error).message}\n`);
     return 1;

@@ -1,6 +1,7 @@
 import { migrate } from '../db/migrate.ts';
 import type { Command } from './command.ts';
 import { withDatabase } from './database.ts';
+import { databaseAt } from '../embedded/database.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -8,10 +9,7 @@ export const migrateCommand: Command = {
   example: 'DATABASE_URL=postgres://db:5432/lifeline lifeline migrate',
   options: { json: { type: 'boolean', description: 'print {"applied": [...]}' } },
   async run(ctx) {
-    const { where, result } = await withDatabase(ctx, async (url) => {
-      const target = new URL(url);
-      return { where: `${target.host}${target.pathname}`, result: await migrate(url) };
-    });
+    const { where, result } = await withDatabase(ctx, async (url) => ({ where: databaseAt(url), result: await migrate(url) }), { create: true });
     ctx.print(result, () =>
       result.applied.length === 0
         ? `${where} is up to date.`

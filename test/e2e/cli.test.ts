@@ -210,9 +210,13 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     assert.match(flag.stderr, /Unknown option '--colour'[\s\S]*Usage: lifeline incidents list/);
   });
 
-  it('admin create-key makes a working admin key in the database itself, no API key needed', async () => {
-    const made = await cli(['admin', 'create-key', '--name', 'alice', '--json'], { DATABASE_URL: urlFor(dbName), LIFELINE_TOKEN: '' });
+  it('admin create-key makes a working admin key in the database itself, no API key needed, saying which database without its password', async () => {
+    // Trust authentication takes any password: this one is only there to be left out.
+    const url = new URL(urlFor(dbName));
+    url.password = 'never-shown-pw';
+    const made = await cli(['admin', 'create-key', '--name', 'alice', '--json'], { DATABASE_URL: url.href, LIFELINE_TOKEN: '' });
     assert.equal(made.code, 0, made.stderr);
+    assert.equal(made.stderr, `Database: ${url.host}/${dbName} (DATABASE_URL).\n`);
     const key = JSON.parse(made.stdout) as { name: string; scope: string; secret: string };
     assert.deepEqual([key.name, key.scope], ['alice', 'admin']);
     const keys = await api<{ items: Array<{ name: string; scope: string }> }>('GET', '/v1/api-keys', undefined, key.secret);
