@@ -38,6 +38,9 @@ export const DELIVERY_LEASE_MS = 120_000;
  */
 export const DRAIN_MS = 10_000;
 
+/** LIFELINE_DATA_DIR unset: `.lifeline` in the directory the process runs in. */
+export const DEFAULT_DATA_DIR = '.lifeline';
+
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -375,7 +378,7 @@ export function loadConfig(env: Env): Config {
   return {
     databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
-    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
+    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', DEFAULT_DATA_DIR)),
     redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),

@@ -32,7 +32,7 @@ import { startEvaluator } from './evaluator.ts';
 import { applyAdminToken } from './first-admin.ts';
 import { pagingSetup, registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
-import { consoleUrl, heldUntilOpen, listen } from './listen.ts';
+import { cliUrl, consoleUrl, heldUntilOpen, listen } from './listen.ts';
 import { startNotifier } from './notifier.ts';
 import { startOutboxWorkers } from './outbox.ts';
 import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
@@ -105,7 +105,7 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
  * drain (not ready, clients asked to leave), stop accepting, flush ingest, finish the evaluator
  * pass, drain outbox batches, close connections.
  */
-export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
+export async function startEngine(config: Config & { databaseUrl: string; databaseEmbedded: boolean }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   await migrate(config.databaseUrl, {
     // An upgrade says what it changed: a migration that locks a table shows here with its time.
     applied: (file, ms) => log.info({ migration: file, ms }, `migration applied: ${file} (${ms} ms)`),
@@ -235,7 +235,10 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     port = await listen(server, config.host, config.port);
     // The console is the api role's: a process without it has no page to open.
     consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
-    if (consoleAt) await applyAdminToken(sql, { token: config.adminToken, dataDir: config.dataDir, databaseUrl: config.databaseUrl, consoleUrl: consoleAt }, log, clock.now());
+    if (consoleAt) {
+      const place = { dataDir: config.dataDir, databaseUrl: config.databaseUrl, embedded: config.databaseEmbedded, consoleUrl: consoleAt, apiUrl: cliUrl(config.publicUrl, config.host, port) };
+      await applyAdminToken(sql, { token: config.adminToken, ...place }, log, clock.now());
+    }
     requests.open();
   } catch (err) {
     // The start failed: what it started stops, as on a normal stop, so the process can exit (and

@@ -206,6 +206,15 @@ export class Context {
   }
 
   /**
+   * ` --url <url>` for a command line this one prints to be run later (an agent's, perhaps on
+   * another host without this shell's LIFELINE_URL) when `client` reached the engine elsewhere
+   * than the default: printed without it, the agent hint failed "cannot reach http://127.0.0.1:8080".
+   */
+  urlArgument(client: Client): string {
+    return client.url === DEFAULT_URL ? '' : ` --url ${client.url}`;
+  }
+
+  /**
    * The secret: the flags before the environment (a LIFELINE_TOKEN_FILE exported in a profile
    * used to beat a --token typed on the command line), and of either pair the file first (a file
    * only its owner reads keeps the secret out of `ps`, which shows every command line to every user).

@@ -62,7 +62,8 @@ const add: Command = {
       const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace') ?? SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: maxRun(ctx) };
       body = { ...common, schedule, heartbeat_interval_seconds: ctx.int('interval', undefined, 1), failures_for_down: ctx.int('failures', undefined, 1) };
     }
-    const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);
+    const client = ctx.client();
+    const node = await client.post<NodeWithToken>('/v1/nodes', body);
     ctx.print(node, () => {
       if (node.schedule) return `Created ${settings(node)}.\n` + pingUrlBlock(node, node.schedule);
       return (
@@ -70,7 +71,7 @@ const add: Command = {
         secretBlock('Node token', node.token!) +
         // The agent takes no --token (a command line is visible to every user of the host): the
         // hint names the flag it does take, so the line works once the placeholder is a file.
-        `\nStart an agent with it:  lifeline agent --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
+        `\nStart an agent with it:  lifeline agent${ctx.urlArgument(client)} --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
       );
     });
   },

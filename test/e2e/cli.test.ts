@@ -7,7 +7,7 @@ import { useCliEngine } from '../helpers/cli-engine.ts';
 import { until } from '../helpers/wait.ts';
 
 const migrateDb = `lifeline_e2e_cli_migrate_${randomBytes(4).toString('hex')}`;
-const { dbName, spawnCli, cli, api } = useCliEngine('cli', [migrateDb]);
+const { dbName, base, spawnCli, cli, api } = useCliEngine('cli', [migrateDb]);
 
 describe('the lifeline CLI against a running engine: incidents, maintenance, on call, errors and admin', () => {
   it('incidents list, ack and resolve an incident opened by a node going down', async () => {
@@ -75,7 +75,7 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     assert.equal(started.code, 0, started.stderr);
     const id = started.stdout.trim();
     assert.match(started.stdout, /^[0-9a-f-]{36}\n$/);
-    assert.match(started.stderr, new RegExp(`1 node, role=mw until .*; end it with: lifeline maintenance end ${id}`));
+    assert.match(started.stderr, new RegExp(`1 node, role=mw until .*; end it with: lifeline maintenance end ${id} --url ${base()}\n$`));
     const window = await api('GET', `/v1/maintenances/${id}`);
     assert.deepEqual([window.node_ids, window.labels, window.reason, window.active], [[mw1.id], { role: 'mw' }, 'deploy 4.2', true]);
     assert.equal(Date.parse(window.ends_at) - Date.parse(window.starts_at), 30 * 60_000);
