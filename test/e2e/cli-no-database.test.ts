@@ -4,25 +4,19 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
 import { BASE_URL, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { finished } from '../helpers/cli-engine.ts';
 import { ROOT } from '../helpers/engine-process.ts';
 
 /** `command` (relative to the project) run by Node in `cwd`, with what a newcomer's shell has set and `env`. */
 async function runIn(cwd: string, command: string[], env: Record<string, string> = {}) {
   const { DATABASE_URL: _db, LIFELINE_DATA_DIR: _dir, ...shell } = process.env;
-  const child = spawn(process.execPath, [join(ROOT, command[0]!), ...command.slice(1)], { cwd, env: { ...shell, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, stdout, stderr };
+  return finished(spawn(process.execPath, [join(ROOT, command[0]!), ...command.slice(1)], { cwd, env: { ...shell, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 const COMMANDS: Array<{ said: string; command: string[] }> = [

@@ -4,14 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { layout } from '../../src/embedded/postgres.ts';
+import { describe, it } from 'node:test';
+import { finished } from '../helpers/cli-engine.ts';
 import { EngineProcess, ROOT } from '../helpers/engine-process.ts';
-import { processesIn } from '../helpers/postgres-processes.ts';
+import { useDataDir } from '../helpers/postgres-processes.ts';
 
 /** A first start creates its cluster and schema: a minute or more beside a busy test run. */
 const FIRST_START_MS = 300_000;
@@ -22,39 +19,20 @@ const ENGINE_ONLY = ['DATABASE_URL', 'REDIS_URL', 'LIFELINE_DATA_DIR', 'LIFELINE
 /** `line` run by sh in the project directory, as pasted into a new terminal there. */
 async function paste(line: string) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !ENGINE_ONLY.includes(k)));
-  const child = spawn('sh', ['-c', line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, stdout, stderr };
+  return finished(spawn('sh', ['-c', line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 describe('the first-run line on a non-default port and data directory', () => {
-  let parent: string;
-  let dataDir: string;
   const engines: EngineProcess[] = [];
+  const data = useDataDir('lifeline-hints-', engines, 'SIGTERM');
   const start = () => {
-    const engine = EngineProcess.start({ DATABASE_URL: '', REDIS_URL: '', LIFELINE_ADMIN_TOKEN: '', LIFELINE_PUBLIC_URL: '', LIFELINE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    const engine = EngineProcess.start({ DATABASE_URL: '', REDIS_URL: '', LIFELINE_ADMIN_TOKEN: '', LIFELINE_PUBLIC_URL: '', LIFELINE_DATA_DIR: data.dir(), PORT: '0', HOST: '127.0.0.1' });
     engines.push(engine);
     return engine;
   };
 
-  before(async () => {
-    parent = await mkdtemp(join(tmpdir(), 'lifeline-hints-'));
-    // As root, the embedded Postgres runs as another account, which must pass through.
-    await chmod(parent, 0o711);
-    dataDir = join(parent, 'data');
-  });
-  after(async () => {
-    for (const e of engines) e.kill('SIGTERM');
-    await Promise.all(engines.map((e) => e.exited));
-    for (const pid of await processesIn(layout(dataDir).cluster)) process.kill(pid, 'SIGKILL');
-    await rm(parent, { recursive: true, force: true });
-  });
-
   it('gives commands that work as printed, and a later start says where the secret is', { timeout: 800_000 }, async () => {
+    const dataDir = data.dir();
     let engine = start();
     const firstRun = await engine.waitFor((l) => l.msg.startsWith('first run:'), FIRST_START_MS);
     const port = (await engine.listeningPort()).toString();
