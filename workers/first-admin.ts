@@ -62,7 +62,7 @@ const shellWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${
  * The two commands the first-run line gives, as they work when pasted in the engine's directory:
  * LIFELINE_URL when the CLI's default (DEFAULT_URL) does not reach this engine (another PORT or
  * HOST, LIFELINE_PUBLIC_URL), LIFELINE_DATA_DIR when it is not the default `.lifeline` there. A
- * DATABASE_URL cannot be printed (its password), so that case names the variable instead. The
+ * DATABASE_URL cannot be printed (its password), so the line names the variable instead. The
  * hints once left both out, and with PORT=9090 `keys create` failed "cannot reach
  * http://127.0.0.1:8080".
  */
@@ -71,7 +71,7 @@ export function firstAdminCommands(place: Omit<FirstAdminPlace, 'consoleUrl' | '
   const dataDir = !place.embedded || place.dataDir === resolve(cwd, DEFAULT_DATA_DIR) ? '' : `LIFELINE_DATA_DIR=${shellWord(place.dataDir)} `;
   return {
     keys: `export ${url}LIFELINE_TOKEN=$(cat ${shellWord(file)}); npx lifeline keys create --name you --scope admin`,
-    admin: `${dataDir}npx lifeline admin create-key --name you${place.embedded ? '' : ' (with this engine\'s DATABASE_URL set)'}`,
+    admin: `${dataDir}npx lifeline admin create-key --name you`,
   };
 }
 
@@ -129,7 +129,7 @@ function sayFirstAdmin(log: Logger, key: { id: string }, secretFile: { file: () 
     `first run: no admin API key existed, so one named ${FIRST_ADMIN_KEY_NAME} was created; its secret is in ${file} (mode 0600, shown nowhere else). ` +
       keptSaid +
       `Sign in to the console at ${place.consoleUrl} with it, or use it as a Bearer token: \`${commands.keys}\`; ` +
-      `or make another in the database directly: \`${commands.admin}\``,
+      `or make another in the database directly: \`${commands.admin}\`${place.embedded ? '' : " with this engine's DATABASE_URL set"}`,
   );
 }
 
