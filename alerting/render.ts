@@ -171,7 +171,7 @@ export function incidentFacts(n: Notification): Fact[] {
   facts.push(
     { label: 'Severity', value: incident.severity },
     { label: 'Status', value: incident.status },
-    { label: 'Opened', value: formatTime(incident.opened_at, zoneOf(n)) },
+    { label: 'Opened', value: opening(n) },
   );
   if (incident.acknowledged_at !== null) {
     facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, n.shownBy.acknowledged_by, zoneOf(n)) });
@@ -194,6 +194,16 @@ export function incidentFacts(n: Notification): Fact[] {
   const labels = Object.entries(node.labels);
   if (labels.length > 0) facts.push({ label: 'Labels', value: labels.map(([k, v]) => `${k}=${v}`).join(', ') });
   return facts;
+}
+
+/**
+ * When the incident opened, and why when that is no longer the reason above it (a job down for a
+ * missed run that then failed): `2026-12-08 03:00:00 UTC — no run has ended since it was created`.
+ * In the Opened fact, not one of its own: a Slack section takes ten fields.
+ */
+function opening(n: Notification): string {
+  const at = formatTime(n.incident.opened_at, zoneOf(n));
+  return n.incident.reason !== null && n.reason !== null && n.reason !== n.incident.reason ? `${at} — ${n.incident.reason}` : at;
 }
 
 const DURATION_UNITS = [

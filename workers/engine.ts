@@ -32,7 +32,7 @@ import { startEvaluator } from './evaluator.ts';
 import { applyAdminToken } from './first-admin.ts';
 import { pagingSetup, registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
-import { cliUrl, consoleUrl, heldUntilOpen, listen } from './listen.ts';
+import { cliUrl, consoleUrl, listen, StartGate } from './listen.ts';
 import { startNotifier } from './notifier.ts';
 import { startOutboxWorkers } from './outbox.ts';
 import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
@@ -79,7 +79,10 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired' | 'draining'>;
+export type HttpParts = Pick<
+  AppDeps,
+  'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired' | 'starting' | 'draining'
+>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -182,7 +185,15 @@ export async function startEngine(config: Config & { databaseUrl: string; databa
     stops.push({ part: 'ingest flusher', stop: ingest.stop });
   }
   const drain = new HttpDrain();
+  // Requests wait while the admin keys are applied, so a script waiting for /readyz finds them
+  // (and the first admin secret's file) done; a start that cannot listen never changes them. The
+  // probes are answered meanwhile, /readyz with 503 `starting`.
+  const gate = new StartGate({
+    max: config.heldRequestsMax,
+    full: (max) => log.warn(`${max} requests wait for the start to complete (LIFELINE_HELD_REQUESTS_MAX); more are answered 503 with Retry-After until it does`),
+  });
   const { listener } = engineHttp(config, {
+    starting: () => gate.starting,
     draining: () => drain.draining,
     sql,
     clock,
@@ -198,10 +209,7 @@ export async function startEngine(config: Config & { databaseUrl: string; databa
     notifierWithoutApi: notifierWithoutApi(config.roles),
     secretKeyRequired: config.roles.has('notifier'),
   });
-  // Requests wait while the admin keys are applied, so a script waiting for /readyz finds them
-  // (and the first admin secret's file) done; a start that cannot listen never changes them.
-  const requests = heldUntilOpen(drain.wrap(listener));
-  const server = createServer(requests.listener);
+  const server = createServer(gate.wrap(drain.wrap(listener)));
   drain.track(server);
   /**
    * Each part gets until the pool's own end must begin. One still closing then is left behind
@@ -251,11 +259,11 @@ export async function startEngine(config: Config & { databaseUrl: string; databa
       const place = { dataDir: config.dataDir, databaseUrl: config.databaseUrl, embedded: config.databaseEmbedded, consoleUrl: consoleAt, apiUrl: cliUrl(config.publicUrl, config.host, port) };
       await applyAdminToken(sql, { token: config.adminToken, ...place }, log, clock.now());
     }
-    requests.open();
+    gate.open();
   } catch (err) {
     // The start failed: what it started stops, as on a normal stop, so the process can exit (and
     // an embedded Postgres stop) instead of holding requests and connections for ever.
-    requests.drop();
+    gate.drop();
     server.closeAllConnections();
     await stopAll(Date.now() + ENGINE_STOP_MS);
     throw err;

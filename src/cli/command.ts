@@ -12,6 +12,11 @@ export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * How this process was started, for a line that runs the CLI again from elsewhere (a crontab):
+   * the script as invoked (process.argv[1]) and node's path; absent when run in-process.
+   */
+  invokedAs?: { script: string | undefined; node: string };
 }
 
 export interface OptionSpec {

@@ -13,7 +13,7 @@ import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
 import { maintenanceCommands } from './maintenance.ts';
 import { migrateCommand } from './migrate.ts';
-import { nodeCommands } from './nodes.ts';
+import { nodeCommands, scriptAsRun } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
 import { relay, runJobCommand } from './run-job.ts';
 import { runsCommand } from './runs.ts';
@@ -52,7 +52,8 @@ const GROUPS: Record<string, string> = {
  * importing this module adds no listener to the process's streams.
  */
 let processIo: Io | undefined;
-const ownIo = (): Io => (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env });
+const ownIo = (): Io =>
+  (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env, invokedAs: { script: scriptAsRun(process.argv[1], process.env), node: process.execPath } });
 
 const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
 

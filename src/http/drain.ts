@@ -2,6 +2,7 @@
 // client to leave after its answer, while it keeps serving, so a balancer moves its traffic to
 // another replica before the port closes (ARCHITECTURE.md, "Draining before the port closes").
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { probeOf } from './probes.ts';
 
 /** How a drain ended: no connection open for QUIET_MS, or its window ran out with some still open. */
 export type DrainEnd = { by: 'quiet' } | { by: 'window'; open: number };
@@ -27,8 +28,6 @@ export const QUIET_MS = 1_000;
  * Kubernetes' default period (10 s) and fifteen times HAProxy's default check interval (2 s).
  */
 export const PROBE_GONE_MS = 30_000;
-
-const isReadyz = (url: string | undefined) => url !== undefined && /^\/readyz\/?(\?|$)/.test(url);
 
 export class HttpDrain {
   private started = false;
@@ -65,7 +64,7 @@ export class HttpDrain {
         this.answering.add(outgoing);
         outgoing.once('close', () => this.answering.delete(outgoing));
       }
-      if (isReadyz(incoming.url)) {
+      if (probeOf(incoming.url) === 'readyz') {
         if (!this.started) this.probedAt = Date.now();
         outgoing.once('finish', () => {
           if (!this.started || outgoing.statusCode !== 503 || this.probeTold) return;

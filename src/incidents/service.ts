@@ -439,15 +439,15 @@ export interface NewReason {
 /**
  * The most `reason_changed` lines one incident's timeline gets. A job whose output names the time,
  * or an agent whose failing checks come and go, gives a new reason at every run or heartbeat: the
- * node's reason keeps following it, the timeline stops at this many (a day of a 2-minute job's
- * changing errors is 720).
+ * node's reason keeps following it, the timeline keeps this many (a day of a 2-minute job's
+ * changing errors is 720), the last of them rewritten with each later change, so it says the latest.
  */
 export const REASON_NOTES_MAX = 50;
 
 /**
  * A node stays down (or degraded) for a new reason: its open incident of that category says so on
  * its timeline (`reason_changed`, with the state and the reason, at the evidence's time but never
- * before the incident opened). Nothing else: the same outage, so no page, no escalation step
+ * before the incident opened; past REASON_NOTES_MAX lines, in place of the newest). Nothing else: the same outage, so no page, no escalation step
  * released, no version moved (If-Match is for what someone acted on). No open incident (resolved
  * by hand, or none opened): nothing, as nobody follows a closed one.
  */
@@ -462,7 +462,7 @@ export async function noteNewReasons(tx: Tx, changes: NewReason[]): Promise<void
     const at = c.at < incident.opened_at ? incident.opened_at : c.at;
     entries.set(incident.id, { incident_id: incident.id, at, kind: 'reason_changed', detail: { node_state: c.state, reason: c.reason } });
   }
-  await store.addTimelineUpTo(tx, [...entries.values()], REASON_NOTES_MAX);
+  await store.addTimelineKeepingLast(tx, [...entries.values()], REASON_NOTES_MAX);
 }
 
 /**

@@ -19,7 +19,11 @@ export interface Notification {
   event: IncidentEvent;
   /** RFC 3339 ms UTC: when the incident event happened, not when it is delivered. */
   occurredAt: string;
-  /** Why the node changed state, e.g. "no heartbeat for 1m30s". */
+  /**
+   * Why the node is failing, e.g. "no heartbeat for 1m30s": as it says when the message is built
+   * (reasonNow), so a page after the opening one says what the node says now, a resolve the last
+   * reason the outage had. `incident.reason` is the one it opened with.
+   */
   reason: string | null;
   incident: IncidentView;
   node: NotifiedNode;

@@ -73,7 +73,9 @@ export async function deletePage(sql: Queryable, id: string): Promise<boolean> {
  * The nodes of each component with their current health, component by component (index into
  * `components`). A node is a member when listed by id or when its labels contain all of the
  * component's labels (as maintenance windows select nodes). Each kind of match is its own join so
- * the label match can use the GIN index on nodes.labels.
+ * the label match can use the GIN index on nodes.labels, and the listed ids are unnested and probed
+ * on the primary key: as a subquery per (component, node) pair (`n.id in (select …)`) the listing
+ * was evaluated 10,000 times for 20 components over 500 nodes, 5 of the read's 6 ms.
  */
 export async function componentMembers(sql: Queryable, components: readonly ComponentSpec[]): Promise<Member[][]> {
   const out: Member[][] = components.map(() => []);
@@ -83,7 +85,8 @@ export async function componentMembers(sql: Queryable, components: readonly Comp
       select ord::int - 1 as component, spec from jsonb_array_elements(${sql.json(components as never)}::jsonb) with ordinality as c(spec, ord)
     ), m as (
       select c.component, n.id from c
-      join nodes n on n.id in (select x::uuid from jsonb_array_elements_text(c.spec->'node_ids') x)
+      cross join jsonb_array_elements_text(c.spec->'node_ids') x
+      join nodes n on n.id = x::uuid
       union
       select c.component, n.id from c
       join nodes n on c.spec->'labels' <> '{}'::jsonb and n.labels @> (c.spec->'labels')

@@ -43,10 +43,11 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
 
   /**
    * `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told
-   * otherwise; its stdin is `input`, ended at once (empty unless given).
+   * otherwise; its stdin is `input`, ended at once (empty unless given). `via`: another way to start
+   * the CLI (by a link to it in a bin directory, through npx), as the command and its first arguments.
    */
-  function spawnCli(args: string[], env: Record<string, string> = {}, input = '') {
-    const child = spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
+  function spawnCli(args: string[], env: Record<string, string> = {}, input = '', via = [process.execPath, 'bin/lifeline.mjs']) {
+    const child = spawn(via[0]!, [...via.slice(1), ...args], {
       cwd: ROOT,
       env: { ...process.env, LIFELINE_URL: e.origin, LIFELINE_TOKEN: ADMIN, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -55,8 +56,8 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
     return child;
   }
 
-  async function cli(args: string[], env: Record<string, string> = {}, input?: string) {
-    return finished(spawnCli(args, env, input));
+  async function cli(args: string[], env: Record<string, string> = {}, input?: string, via?: string[]) {
+    return finished(spawnCli(args, env, input, via));
   }
 
   async function api<T = any>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {

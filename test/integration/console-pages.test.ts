@@ -149,7 +149,7 @@ describe('console pages', () => {
       assert.match(page.html, /id="nav-open"[^>]*hx-trigger="[^"]*every 30s, visibilitychange from:document"/, path);
     }
     const fleet = await get('/');
-    assert.match(fleet.html, /hx-sse:connect="\/v1\/events\?types=node\.state_changed,incident\.changed"/);
+    assert.match(fleet.html, /hx-sse:connect="\/v1\/events\?types=node\.state_changed,node\.reason_changed,incident\.changed"/);
   });
 
   it('answers a 400 page for U+0000 in a filter, id, cursor or path, and looks nothing up', async () => {

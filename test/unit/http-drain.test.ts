@@ -67,6 +67,14 @@ describe('HttpDrain', () => {
     assert.deepEqual(await settled(end), { by: 'quiet' });
   });
 
+  it('a read of /readyz/, the app’s 404 and no probe, does not hold the drain for a 503 it never answers', async () => {
+    const drain = new HttpDrain();
+    answer(drain.wrap(() => {}), '/readyz/').send(404);
+    const end = drain.begin(WINDOW_MS, QUIET);
+    mock.timers.tick(QUIET);
+    assert.deepEqual(await settled(end), { by: 'quiet' });
+  });
+
   it('once /readyz was read, does not end early before a /readyz 503 was answered in the drain', async () => {
     const drain = new HttpDrain();
     const server = fakeServer(drain);

@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
 import { isPageEvent, type DeliveryRow } from '../../notifications/model.ts';
-import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
+import { lastReasonOf, reasonNow, stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, getIncidents, incidentsNodeId, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import { ACKNOWLEDGE_MAX, type IncidentRow, type IncidentStatus } from '../../incidents/model.ts';
@@ -27,6 +27,7 @@ import { actorText } from '../../incidents/shown-actor.ts';
 import { RESOLVED_MEANWHILE_SCRIPT_PATH } from '../assets.ts';
 import { RESOLVED_SAID } from '../resolved-meanwhile.ts';
 import { Csrf, Live, Page } from '../layout.tsx';
+import type { EventType } from '../../live/model.ts';
 import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
@@ -80,6 +81,8 @@ const AfterOpening = (p: { incident: IncidentRow; at: Date; then?: string }) => 
 );
 
 const PAGE_SIZE = 50;
+/** An incident's page follows its node's reason too: its Why says what the node says now (reasonNow). */
+const INCIDENT_ON: readonly EventType[] = ['incident.changed', 'node.reason_changed'];
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 /** The node filter of a name no node has: an id none has either, so the list is empty, not everything. */
 const NO_NODE = '00000000-0000-0000-0000-000000000000';
@@ -587,6 +590,8 @@ async function incidentPage(
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
   const still = stillFailing(incident, node?.state);
   const timeline = timelines.get(incident.id) ?? [];
+  // What the node says now while it still fails, as a page sent now would (reasonNow).
+  const why = reasonNow(incident, node, lastReasonOf(timeline));
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
   // Resolved by this same key with this same note: this form's own earlier sending (given back
@@ -643,12 +648,12 @@ async function incidentPage(
   const self = `/incidents/${incident.id}`;
   return html(
     c,
-    <Page title={incident.title} chrome={frame} section="incidents" live={['incident.changed']}>
+    <Page title={incident.title} chrome={frame} section="incidents" live={INCIDENT_ON}>
       <Back href="/incidents">Incidents</Back>
       {notice}
       {/* What is down, since when, why and how far it escalated come first, with Acknowledge: on a
           phone they are the first screen. Resolving, with its note and caveat, follows. */}
-      <Live id="incident-live" url={self} on={['incident.changed']}>
+      <Live id="incident-live" url={self} on={INCIDENT_ON}>
         <div class="page-head">
           <h1>{incident.title}</h1>
           <div class="actions">
@@ -688,7 +693,10 @@ async function incidentPage(
               </>
             ) : null}
             <dt>Why</dt>
-            <dd>{incident.reason ?? '—'}</dd>
+            <dd id="why">
+              {why ?? '—'}
+              {why !== incident.reason && incident.reason !== null ? <span class="muted"> (opened for: {incident.reason})</span> : null}
+            </dd>
             {maintenance.size > 0 ? (
               <>
                 <dt>Maintenance</dt>

@@ -23,12 +23,15 @@ import type { ConsoleEnv, Guards } from '../guard.ts';
 import { IncidentTable, incidentTableFacts } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Live, Page } from '../layout.tsx';
+import type { EventType } from '../../live/model.ts';
 import { AskFirst } from '../confirm.tsx';
 import { html, refusal } from '../render.tsx';
 import { isUtc, onJobClock } from '../../local-time.ts';
 import { UptimeBar } from '../uptime-bar.tsx';
 
 const TRANSITIONS = 20;
+/** Its reason changes without a transition while it stays down (node.reason_changed). */
+const NODE_ON: readonly EventType[] = ['node.state_changed', 'node.reason_changed', 'incident.changed'];
 const RUNS = 10;
 const INCIDENTS = 10;
 const WINDOWS: UptimeWindow[] = ['24h', '7d', '30d', '90d'];
@@ -121,7 +124,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 
     return html(
       c,
-      <Page title={node.name} chrome={frame} section="fleet" live={['node.state_changed', 'incident.changed']}>
+      <Page title={node.name} chrome={frame} section="fleet" live={NODE_ON}>
         <Back href="/">Fleet</Back>
         {c.req.query('done') === 'ping-key' ? (
           <Notice kind="ok">
@@ -141,7 +144,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             <p>Saved. The node is judged afresh with its new settings at the next evaluator tick.</p>
           </Notice>
         ) : null}
-        <Live id="node-live" url={self} on={['node.state_changed', 'incident.changed']}>
+        <Live id="node-live" url={self} on={NODE_ON}>
           <div class="page-head">
             <h1>{node.name}</h1>
             <div class="actions">
