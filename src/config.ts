@@ -38,6 +38,12 @@ export const DELIVERY_LEASE_MS = 120_000;
  */
 export const DRAIN_MS = 10_000;
 
+/**
+ * Where the CLI reaches the engine without --url or LIFELINE_URL: an engine on the default PORT and
+ * HOST, on this machine. The engine's first-run line leaves LIFELINE_URL out when it is this.
+ */
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
 /** LIFELINE_DATA_DIR unset: `.lifeline` in the directory the process runs in. */
 export const DEFAULT_DATA_DIR = '.lifeline';
 

@@ -111,7 +111,7 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
 export async function startEngine(config: Config & { databaseUrl: string; databaseEmbedded: boolean }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
   const slowest = { file: '', ms: -1 };
   const { applied } = await migrate(config.databaseUrl, {
-    // Each at debug: a first start applies every one (34 lines before the first-run line that
+    // Each at debug: a first start applies every one (33 lines before the first-run line that
     // matters); the summary below names the slowest, which is the one that locked a table.
     applied: (file, ms) => {
       log.debug({ migration: file, ms }, `migration applied: ${file} (${ms} ms)`);

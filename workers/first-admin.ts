@@ -1,10 +1,10 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createFirstAdminKey, ensureBootstrapAdmin, FIRST_ADMIN_KEY_NAME, opensAdminKey } from '../src/access/service.ts';
-import { DEFAULT_URL } from '../src/cli/command.ts';
-import { DEFAULT_DATA_DIR } from '../src/config.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_URL } from '../src/config.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Logger } from '../src/logger.ts';
+import { shellWord } from '../src/shell-word.ts';
 
 /** Where, in the data directory, the first admin key's secret is kept. */
 export const FIRST_ADMIN_FILE = 'admin-secret';
@@ -54,9 +54,6 @@ export interface FirstAdminPlace {
   /** The URL the CLI reaches this engine at (cliUrl). */
   apiUrl: string;
 }
-
-/** `'/srv/my data'` for a shell; a path of plain characters as it is. */
-const shellWord = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
 
 /**
  * The two commands the first-run line gives, as they work when pasted in the engine's directory:

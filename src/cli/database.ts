@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../config.ts';
 import { createSql, type Sql } from '../db/client.ts';
-import { attachDatabase } from '../embedded/database.ts';
+import { attachDatabase, databaseLine } from '../embedded/database.ts';
 import type { Context } from './command.ts';
 
 /**
@@ -17,7 +17,7 @@ export async function withDatabase<T>(ctx: Context, work: (url: string, sql: Sql
   const config = loadConfig(ctx.io.env);
   const log = pino({ level: 'warn' }, { write: (line: string) => ctx.io.stderr(`${(JSON.parse(line) as { msg: string }).msg}\n`) });
   const database = await attachDatabase(config, log, o);
-  ctx.io.stderr(`Database: ${database.where}.\n`);
+  ctx.io.stderr(databaseLine(database));
   const sql = createSql(database.url, { max: 1, applicationName: 'lifeline-cli' });
   try {
     return await work(database.url, sql);

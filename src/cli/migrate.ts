@@ -1,7 +1,6 @@
 import { migrate } from '../db/migrate.ts';
 import type { Command } from './command.ts';
 import { withDatabase } from './database.ts';
-import { databaseAt } from '../embedded/database.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -9,11 +8,8 @@ export const migrateCommand: Command = {
   example: 'DATABASE_URL=postgres://db:5432/lifeline lifeline migrate',
   options: { json: { type: 'boolean', description: 'print {"applied": [...]}' } },
   async run(ctx) {
-    const { where, result } = await withDatabase(ctx, async (url) => ({ where: databaseAt(url), result: await migrate(url) }), { create: true });
-    ctx.print(result, () =>
-      result.applied.length === 0
-        ? `${where} is up to date.`
-        : [`Migrated ${where}:`, ...result.applied.map((f) => `  applied ${f}`)].join('\n'),
-    );
+    // Which database: withDatabase's `Database: …` line on stderr names it, so the answer does not again.
+    const result = await withDatabase(ctx, (url) => migrate(url), { create: true });
+    ctx.print(result, () => (result.applied.length === 0 ? 'Up to date.' : ['Migrated:', ...result.applied.map((f) => `  applied ${f}`)].join('\n')));
   },
 };

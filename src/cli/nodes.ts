@@ -7,6 +7,7 @@ import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, duration, fromNow, labels, secretBlock, when } from './format.ts';
 import { crontabLines } from '../jobs/model.ts';
 import { isUtc, onJobClock } from '../local-time.ts';
+import { shellWord } from '../shell-word.ts';
 import { RUN_COLUMNS } from './runs.ts';
 import { renderFacts, renderTable } from './table.ts';
 
@@ -105,9 +106,6 @@ const pingUrl = (node: Node) => node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${n
 
 /** cron's PATH: a bare `lifeline` (npm puts it in /usr/local/bin, ~/.npm-global/bin, node_modules/.bin) is not on it. */
 const CRON_PATH = ['/usr/bin', '/bin'];
-
-/** A word as sh reads it back: as is when plain, else in single quotes. */
-const shellWord = (word: string) => (/^[\w@+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
 
 /**
  * A word for a crontab line's command: as sh reads it back, each `%` as `\%`, as cron makes a bare

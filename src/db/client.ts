@@ -67,26 +67,19 @@ export async function ping(sql: Queryable): Promise<void> {
   await sql`select 1`;
 }
 
-/** One query on a connection of its own to the database `url` names: a missing database fails with code 3D000. */
-export async function probeDatabase(url: string): Promise<void> {
-  const probe = createSql(url, { dedicated: true, applicationName: 'lifeline-probe' });
-  try {
-    await ping(probe);
-  } finally {
-    await probe.end({ timeout: 1 });
-  }
-}
-
 /**
  * Creates the database named in `url` if it does not exist, connecting to the `postgres`
  * maintenance database. Two engines racing here both succeed.
  */
 export async function ensureDatabase(url: string): Promise<void> {
+  const probe = createSql(url, { dedicated: true, applicationName: 'lifeline-probe' });
   try {
-    await probeDatabase(url);
+    await ping(probe);
     return;
   } catch (err) {
     if ((err as { code?: string }).code !== '3D000') throw err;
+  } finally {
+    await probe.end({ timeout: 1 });
   }
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));

@@ -1,5 +1,6 @@
 import { ConfigError, redact, type Config } from '../config.ts';
-import { ensureDatabase, probeDatabase } from '../db/client.ts';
+import { createSql, ensureDatabase } from '../db/client.ts';
+import { appliedMigrations } from '../db/migrate.ts';
 import type { Logger } from '../logger.ts';
 import { hasCluster, runningEmbeddedUrl, startEmbeddedPostgres, type Exit } from './postgres.ts';
 
@@ -77,13 +78,16 @@ export interface Attached extends Database {
   where: string;
 }
 
+/** `Database: <where>.`: the line a command run beside the engine says on stderr before its work. */
+export const databaseLine = (database: Attached) => `Database: ${database.where}.\n`;
+
 /** A command that found no database where it looked, and created none. */
 export class NoDatabaseError extends Error {
   override name = 'NoDatabaseError';
 }
 
 /** `127.0.0.1:5432/lifeline`: where DATABASE_URL points, without its user or password. */
-export function databaseAt(url: string): string {
+function databaseAt(url: string): string {
   const target = new URL(url);
   return `${target.host}${target.pathname}`;
 }
@@ -93,16 +97,25 @@ export function databaseAt(url: string): string {
  * embedded Postgres a running engine serves from this data directory, else the one the engine
  * made there, started for the command and stopped by `stop`; or DATABASE_URL's database. Only the
  * engine creates a database: with `create` false, a data directory holding no cluster, or a
- * DATABASE_URL naming a database that does not exist, is a NoDatabaseError and nothing is made
- * (a command run in the wrong directory once made an empty Postgres there and reported success).
- * `lifeline migrate` and `lifeline restore`, which prepare a database, pass `create`.
+ * DATABASE_URL naming a database that does not exist or that no engine migrated (a mistyped name,
+ * `postgres`), is a NoDatabaseError and nothing is made (a command run in the wrong directory once
+ * made an empty Postgres there and reported success; `admin create-key` on another database
+ * applied every migration there). `lifeline migrate` and `lifeline restore`, which prepare a
+ * database, pass `create`.
  */
 export async function attachDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, log: Pick<Logger, 'info' | 'warn'>, o: { create: boolean }): Promise<Attached> {
   if (config.databaseUrl !== undefined) {
     const where = `${databaseAt(config.databaseUrl)} (DATABASE_URL)`;
-    if (!o.create && !(await databaseExists(config.databaseUrl))) {
+    const migrations = o.create ? [] : await migrationsAt(config.databaseUrl);
+    if (migrations === undefined) {
       throw new NoDatabaseError(
         `no database at ${where}: only the engine creates its database. Set DATABASE_URL to the one the engine uses, or unset it for the embedded Postgres in LIFELINE_DATA_DIR. Nothing was created`,
+      );
+    }
+    if (!o.create && migrations.length === 0) {
+      throw new NoDatabaseError(
+        `no Lifeline database at ${where}: that database holds no Lifeline schema (no engine has migrated it). Set DATABASE_URL to the one the engine uses, ` +
+          'or make this one Lifeline\'s with `lifeline migrate` (as an engine\'s first start on it would). Nothing was changed',
       );
     }
     return { ...(await openDatabase(config, log)), where };
@@ -121,13 +134,18 @@ export async function attachDatabase(config: Pick<Config, 'databaseUrl' | 'dataD
   return { ...(await openDatabase(config, log)), where: `${embedded}, ${made ? 'started for this command and stopped after it' : 'created now: there was none'}` };
 }
 
-/** Whether the database `url` names exists; a server that does not answer fails as the engine's start does. */
-async function databaseExists(url: string): Promise<boolean> {
+/**
+ * The migrations applied to the database `url` names (none where no engine migrated it), or
+ * undefined where it does not exist; a server that does not answer fails as the engine's start does.
+ */
+async function migrationsAt(url: string): Promise<string[] | undefined> {
+  const sql = createSql(url, { dedicated: true, applicationName: 'lifeline-probe' });
   try {
-    await probeDatabase(url);
-    return true;
+    return await appliedMigrations(sql);
   } catch (err) {
-    if ((err as { code?: string }).code === '3D000') return false;
+    if ((err as { code?: string }).code === '3D000') return undefined;
     throw unusable(url, err);
+  } finally {
+    await sql.end({ timeout: 1 });
   }
 }

@@ -1,6 +1,7 @@
 // The commands that open the database directly, run where no engine has made one: in a fresh
-// directory without LIFELINE_DATA_DIR, or with a DATABASE_URL naming a database that does not
-// exist. Each once made an empty Postgres (or database) there and reported success.
+// directory without LIFELINE_DATA_DIR, with a DATABASE_URL naming a database that does not exist,
+// or one that exists but holds no Lifeline schema (a mistyped name, `postgres`). Each once made
+// an empty Postgres (or database, or schema) there and reported success, or died on a stack.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSql } from '../../src/db/client.ts';
-import { BASE_URL, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { BASE_URL, dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
 import { finished } from '../helpers/cli-engine.ts';
 import { ROOT } from '../helpers/engine-process.ts';
 
@@ -37,7 +38,7 @@ describe('a command that opens the database directly, where there is none', () =
   for (const { said, command } of COMMANDS) {
     it(`${said} in a directory no engine ran in refuses, naming where it looked and how to point it elsewhere, and creates nothing`, async () => {
       const run = await runIn(dir, command);
-      assert.notEqual(run.code, 0, run.stdout + run.stderr);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
       assert.equal(run.stdout, '');
       assert.match(run.stderr, new RegExp(`no Lifeline database in ${join(dir, '.lifeline')}: `));
       assert.match(run.stderr, /LIFELINE_DATA_DIR=/);
@@ -47,17 +48,46 @@ describe('a command that opens the database directly, where there is none', () =
 
     it(`${said} with a DATABASE_URL naming no database refuses and creates none`, async () => {
       const name = freshDatabaseName();
-      const run = await runIn(dir, command, { DATABASE_URL: urlFor(name) });
-      assert.notEqual(run.code, 0, run.stdout + run.stderr);
-      const at = new URL(urlFor(name));
-      assert.match(run.stderr, new RegExp(`no database at ${at.host}/${name} \\(DATABASE_URL\\)`));
       const sql = createSql(BASE_URL, { dedicated: true });
       try {
+        const run = await runIn(dir, command, { DATABASE_URL: urlFor(name) });
+        assert.equal(run.code, 4, run.stdout + run.stderr);
+        const at = new URL(urlFor(name));
+        assert.match(run.stderr, new RegExp(`no database at ${at.host}/${name} \\(DATABASE_URL\\)`));
         assert.equal((await sql`select datname from pg_database where datname = ${name}`).length, 0, 'no database is created');
+        assert.deepEqual(await readdir(dir), []);
       } finally {
         await sql.end();
+        await dropDatabases([name]);
       }
-      assert.deepEqual(await readdir(dir), []);
+    });
+
+    it(`${said} with a DATABASE_URL naming a database no engine migrated refuses, pointing to lifeline migrate, and changes nothing`, async () => {
+      const name = freshDatabaseName();
+      const admin = createSql(BASE_URL, { dedicated: true });
+      const there = createSql(urlFor(name), { dedicated: true });
+      try {
+        await admin`create database ${admin(name)}`;
+        const run = await runIn(dir, command, { DATABASE_URL: urlFor(name) });
+        assert.equal(run.code, 4, run.stdout + run.stderr);
+        assert.equal(run.stdout, '');
+        const at = new URL(urlFor(name));
+        assert.match(run.stderr, new RegExp(`no Lifeline database at ${at.host}/${name} \\(DATABASE_URL\\): .*lifeline migrate`));
+        assert.doesNotMatch(run.stderr, /PostgresError|\n\s+at /, 'no stack');
+        assert.equal((await there`select tablename from pg_tables where schemaname = 'public'`).length, 0, 'no table is created');
+      } finally {
+        await there.end();
+        await admin.end();
+        await dropDatabases([name]);
+      }
     });
   }
+
+  it('under --json, says no_database', async () => {
+    const run = await runIn(dir, ['bin/lifeline.mjs', 'admin', 'create-key', '--json']);
+    assert.equal(run.code, 4, run.stdout + run.stderr);
+    const { error } = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'no_database');
+    assert.match(error.message, /^no Lifeline database in /);
+  });
 });

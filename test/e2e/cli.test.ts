@@ -238,7 +238,8 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     const env = { DATABASE_URL: urlFor(migrateDb) };
     const first = await cli(['migrate'], env);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(`^Migrated .*/${migrateDb}:\\n  applied 0001_init\\.sql\\n`));
+    assert.match(first.stdout, /^Migrated:\n  applied 0001_init\.sql\n/);
+    assert.match(first.stderr, new RegExp(`^Database: .*/${migrateDb} \\(DATABASE_URL\\)\\.\\n`), 'the database is named once, on stderr');
     const second = await cli(['migrate', '--json'], env);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(JSON.parse(second.stdout), { applied: [] });
