@@ -39,6 +39,15 @@ export const DELIVERY_LEASE_MS = 120_000;
 export const DRAIN_MS = 10_000;
 
 /**
+ * Where the CLI reaches the engine without --url or LIFELINE_URL: an engine on the default PORT and
+ * HOST, on this machine. The engine's first-run line leaves LIFELINE_URL out when it is this.
+ */
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+/** LIFELINE_DATA_DIR unset: `.lifeline` in the directory the process runs in. */
+export const DEFAULT_DATA_DIR = '.lifeline';
+
+/**
  * LIFELINE_HELD_REQUESTS_MAX's default: how many requests may wait for an api process's start to
  * complete (workers/listen.ts, StartGate). A held heartbeat costs the process ~14 KB of RSS (its
  * socket, parsed headers and body: 13.3-14.3 MB for 1,024), one with the largest body the API
@@ -392,7 +401,7 @@ export function loadConfig(env: Env): Config {
   return {
     databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
-    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
+    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', DEFAULT_DATA_DIR)),
     redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),

@@ -48,6 +48,15 @@ export function consoleUrl(publicUrl: string | undefined, host: string, port: nu
   return `http://${name}:${port}/`;
 }
 
+/**
+ * Where the CLI reaches an engine listening on `host`:`port` (`--url`, LIFELINE_URL): as
+ * consoleUrl, but an every-interface HOST is reached at 127.0.0.1, the address of the CLI's own
+ * default (DEFAULT_URL), so the default PORT and HOST need no URL at all.
+ */
+export function cliUrl(publicUrl: string | undefined, host: string, port: number): string {
+  return publicUrl ?? consoleUrl(undefined, EVERY_INTERFACE.has(host) ? '127.0.0.1' : host, port).replace(/\/$/, '');
+}
+
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => void;
 
 /**

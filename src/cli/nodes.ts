@@ -7,6 +7,7 @@ import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, duration, fromNow, labels, secretBlock, when } from './format.ts';
 import { crontabLines } from '../jobs/model.ts';
 import { isUtc, onJobClock } from '../local-time.ts';
+import { shellWord } from '../shell-word.ts';
 import { RUN_COLUMNS } from './runs.ts';
 import { renderFacts, renderTable } from './table.ts';
 
@@ -63,7 +64,8 @@ const add: Command = {
       const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace') ?? SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: maxRun(ctx) };
       body = { ...common, schedule, heartbeat_interval_seconds: ctx.int('interval', undefined, 1), failures_for_down: ctx.int('failures', undefined, 1) };
     }
-    const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);
+    const client = ctx.client();
+    const node = await client.post<NodeWithToken>('/v1/nodes', body);
     ctx.print(node, () => {
       if (node.schedule) return `Created ${settings(node)}.\n` + pingUrlBlock(node, node.schedule, ctx.io.invokedAs);
       return (
@@ -71,7 +73,7 @@ const add: Command = {
         secretBlock('Node token', node.token!) +
         // The agent takes no --token (a command line is visible to every user of the host): the
         // hint names the flag it does take, so the line works once the placeholder is a file.
-        `\nStart an agent with it:  lifeline agent --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
+        `\nStart an agent with it:  lifeline agent${ctx.urlArgument(client)} --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
       );
     });
   },
@@ -104,9 +106,6 @@ const pingUrl = (node: Node) => node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${n
 
 /** cron's PATH: a bare `lifeline` (npm puts it in /usr/local/bin, ~/.npm-global/bin, node_modules/.bin) is not on it. */
 const CRON_PATH = ['/usr/bin', '/bin'];
-
-/** A word as sh reads it back: as is when plain, else in single quotes. */
-const shellWord = (word: string) => (/^[\w@+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
 
 /**
  * A word for a crontab line's command: as sh reads it back, each `%` as `\%`, as cron makes a bare

@@ -132,7 +132,7 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     assert.equal((await fetch(`${base()}/v1/nodes/apply-never`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 404);
   });
 
-  it('nodes add ends with an agent command that runs as printed once its placeholder is a file', async () => {
+  it('nodes add ends with an agent command that runs as printed, on the URL the CLI used, once its placeholder is a file', async () => {
     const added = await cli(['nodes', 'add', 'hinted', '--interval', '10']);
     assert.equal(added.code, 0, added.stderr);
     const token = added.stdout.match(/lln_[A-Za-z0-9_-]+/)![0];
@@ -141,8 +141,10 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     const tokenFile = join(tempDir('lifeline-hint-'), 'token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const args = hint[1]!.replace('<a file holding the token>', tokenFile).split(' ');
-    // Only the file may carry the secret: the agent must not find it in the environment instead.
-    const child = spawnCli(args, { LIFELINE_TOKEN: '' });
+    // Only the file may carry the secret, and the hint the engine's URL (this engine's port is not
+    // the default): the agent must find neither in the environment, as on another host.
+    assert.deepEqual(args.slice(1, 3), ['--url', base()]);
+    const child = spawnCli(args, { LIFELINE_TOKEN: '', LIFELINE_URL: '' });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));

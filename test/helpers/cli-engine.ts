@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,16 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { dropDatabases } from './db.ts';
 import { ROOT, useEngine } from './engine-process.ts';
+
+/** What a child with piped stdout and stderr wrote, and its exit code, once it exits. */
+export async function finished(child: ChildProcess): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, stdout, stderr };
+}
 
 /**
  * An engine of its own for a file of CLI tests, started before them and stopped after, with what
@@ -47,13 +57,7 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
   }
 
   async function cli(args: string[], env: Record<string, string> = {}, input?: string, via?: string[]) {
-    const child = spawnCli(args, env, input, via);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const [code] = (await once(child, 'exit')) as [number];
-    return { code, stdout, stderr };
+    return finished(spawnCli(args, env, input, via));
   }
 
   async function api<T = any>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {
