@@ -182,7 +182,7 @@ export function createMetrics(source?: MetricsSource) {
     ),
     outboxLatency: new Histogram({
       name: 'lifeline_outbox_dispatch_latency_seconds',
-      help: 'Time from an outbox event being written to its handlers committing.',
+      help: 'Time from an outbox event coming due (written, or a timer\'s or retry\'s time reached) to its handlers committing.',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: r,
     }),
