@@ -90,7 +90,7 @@ export class HttpDrain {
 
   private underWay(socket: Socket, outgoing: ServerResponse): void {
     const answers = this.answering.get(socket) ?? new Set<ServerResponse>();
-    if (answers.size === 0 && !this.answering.has(socket)) {
+    if (!this.answering.has(socket)) {
       this.answering.set(socket, answers);
       socket.once('close', () => this.answering.delete(socket));
     }
