@@ -221,6 +221,8 @@ test('alert rules cover leadership, outbox backlog, dead and held notifications 
     'LifelineFleetGaugesStale',
     'LifelineDeliveriesOld',
     'LifelineIncidentsUnrouted',
+    'LifelineApiErrors',
+    'LifelineNotificationsFailing',
   ]) {
     assert.ok(names.includes(name), `missing alert ${name}`);
   }
@@ -367,4 +369,66 @@ test('promtool: LifelineScrapeDown names the target by job and instance, and by 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Runs promtool's rule tests over the alert rules less their annotations (text, which promtool compares too). */
+function promtoolRuleTests(tests: unknown[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
+  try {
+    const bare = (parse(read(ALERTS)) as { groups: Array<{ rules: Rule[] }> }).groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...r }) => r) }));
+    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: bare }));
+    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify({ rule_files: [join(dir, 'alerts.yml')], evaluation_interval: '1m', tests }));
+    const r = spawnSync(promtool!, ['test', 'rules', join(dir, 'alerts.test.yml')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// A failing receiver or a Postgres that resets connections was first heard of at 15 minutes (a
+// delivery that old), or not at all: the API's 5xx and the failed share of delivery attempts.
+test('promtool: LifelineApiErrors fires past 5% 5xx answers for 5 min, LifelineNotificationsFailing when most attempts of a channel type fail; neither for a single error, a retry that gets through or held pages', { skip: promtool ? false : 'promtool is not installed' }, () => {
+  const answers = (status: string, perMinute: string) => ({
+    series: `lifeline_http_request_duration_seconds_count{job="lifeline",instance="a:8080",method="POST",route="/v1/heartbeats",status="${status}"}`,
+    values: perMinute,
+  });
+  const attempts = (channel_type: string, result: string, values: string) => ({
+    series: `lifeline_notifications_total{job="lifeline",instance="a:8080",channel_type="${channel_type}",result="${result}"}`,
+    values,
+  });
+  promtoolRuleTests([
+    // 600 answers a minute, 60 of them 503 (9 %): fires once that has lasted 5 minutes.
+    {
+      interval: '1m',
+      input_series: [answers('202', '0+600x20'), answers('503', '0+60x20')],
+      alert_rule_test: [
+        { eval_time: '4m', alertname: 'LifelineApiErrors', exp_alerts: [] },
+        { eval_time: '10m', alertname: 'LifelineApiErrors', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+      ],
+    },
+    // 3 % of answers failing, and a single 500, are noise.
+    {
+      interval: '1m',
+      input_series: [answers('202', '0+600x20'), answers('500', '0+18x20'), answers('404', '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1')],
+      alert_rule_test: [{ eval_time: '15m', alertname: 'LifelineApiErrors', exp_alerts: [] }],
+    },
+    // A webhook receiver that refuses every attempt; a Slack blip each of whose failures the next
+    // retry got through (half of the attempts); email that works; PagerDuty pages held unsent.
+    {
+      interval: '1m',
+      input_series: [
+        attempts('webhook', 'failed', '0+2x20'),
+        attempts('webhook', 'sent', '0x20'),
+        attempts('slack', 'failed', '0+1x20'),
+        attempts('slack', 'sent', '0+1x20'),
+        attempts('email', 'failed', '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'),
+        attempts('email', 'sent', '0+3x20'),
+        attempts('pagerduty', 'held', '0+2x20'),
+      ],
+      alert_rule_test: [
+        { eval_time: '4m', alertname: 'LifelineNotificationsFailing', exp_alerts: [] },
+        { eval_time: '7m', alertname: 'LifelineNotificationsFailing', exp_alerts: [{ exp_labels: { severity: 'warning', channel_type: 'webhook' } }] },
+      ],
+    },
+  ]);
 });
