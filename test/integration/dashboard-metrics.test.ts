@@ -432,3 +432,28 @@ test('promtool: LifelineApiErrors fires past 5% 5xx answers for 5 min, LifelineN
     },
   ]);
 });
+
+/** The query of a dashboard panel's target. */
+const panelQuery = (id: number, refId = 'A') => queryPanels.find((p) => p.id === id)?.targets?.find((t) => t.refId === refId)?.expr ?? assert.fail(`no panel ${id} ${refId}`);
+
+test('promtool: the evaluator pass age shows while no process is leader, and the notification success leaves held pages out', { skip: promtool ? false : 'promtool is not installed' }, () => {
+  const series = (name: string, labels: string, values: string) => ({ series: `${name}{job="lifeline",${labels}}`, values });
+  promtoolRuleTests([
+    {
+      interval: '1m',
+      input_series: [
+        // a was leader and finished passes until 2 min, then lost the lock: every process shows 0.
+        series('lifeline_evaluator_last_pass_timestamp_seconds', 'instance="a:8080"', '0 60 120 0x60'),
+        series('lifeline_evaluator_last_pass_timestamp_seconds', 'instance="b:8080"', '0x62'),
+        // One page sent a minute; 8 held a minute for a secret the notifier cannot open.
+        series('lifeline_notifications_total', 'instance="a:8080",channel_type="webhook",result="sent"', '0+1x62'),
+        series('lifeline_notifications_total', 'instance="a:8080",channel_type="webhook",result="held"', '0+8x62'),
+        series('lifeline_notifications_total', 'instance="a:8080",channel_type="webhook",result="failed"', '0x62'),
+      ],
+      promql_expr_test: [
+        { expr: panelQuery(25), eval_time: '10m', exp_samples: [{ labels: '{}', value: 480 }] },
+        { expr: panelQuery(12), eval_time: '1h', exp_samples: [{ labels: '{}', value: 1 }] },
+      ],
+    },
+  ]);
+});
