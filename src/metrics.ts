@@ -159,7 +159,7 @@ export function createMetrics(source?: MetricsSource) {
     evaluatorNodeErrors: counterFrom(
       {
         name: 'lifeline_evaluator_node_errors_total',
-        help: 'Nodes the evaluator could not judge (their decision or write raised), by error kind; each is retried alone after a backoff.',
+        help: 'Nodes the evaluator could not judge (their decision or write raised), by error kind (invalid_data, constraint, other; transient is exported at 0: such a pass is retried whole, no node blamed); each is retried alone after a backoff.',
         registers: r,
       },
       { kind: DB_ERROR_KINDS },
@@ -177,7 +177,7 @@ export function createMetrics(source?: MetricsSource) {
     outboxOldest: backlogGauge('lifeline_outbox_oldest_pending_seconds', 'How long the oldest due, unhandled outbox event has been due (a failed one: since it was written).', read.backlog, 'oldestSeconds'),
     outboxScheduled: backlogGauge('lifeline_outbox_scheduled', 'Outbox events not due yet: escalation and acknowledgement timers armed for later.', read.backlog, 'scheduled'),
     outboxEvents: counterFrom(
-      { name: 'lifeline_outbox_events_total', help: 'Outbox events processed, by topic and result (handled, failed, dead).', registers: r },
+      { name: 'lifeline_outbox_events_total', help: 'Outbox events processed, by type (the event\'s topic) and result (handled, failed, dead).', registers: r },
       { type: TOPICS, result: OUTBOX_RESULTS },
     ),
     outboxLatency: new Histogram({
@@ -195,7 +195,7 @@ export function createMetrics(source?: MetricsSource) {
     ingestRowsRejected: counterFrom(
       {
         name: 'lifeline_ingest_rows_rejected_total',
-        help: 'Buffered heartbeats set aside because Postgres refused them on their own, by reason (invalid_data, constraint).',
+        help: 'Buffered heartbeats set aside because Postgres refused them on their own, by reason (invalid_data, constraint; transient and other are exported at 0: such an error fails the whole flush, which is retried, and sets no row aside).',
         registers: r,
       },
       { reason: DB_ERROR_KINDS },
