@@ -262,7 +262,6 @@ test('promtool accepts the Prometheus config, the alert rules and every dashboar
 // Synthetic series through the alert rules, by promtool's rule tests: the rules must fit a single
 // process as well as the compose stack, and count heartbeats refused against heartbeats sent.
 test('promtool: the alert rules fire for a missing service, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, and not for a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
   const up = (labels: string) => ({ series: `up{job="lifeline",${labels}}`, values: '1x30' });
   const beats = (labels: string, perMinute: number) => ({ series: `lifeline_heartbeats_received_total{job="lifeline",instance="a:8080",${labels}}`, values: `0+${perMinute}x30` });
   const quiet = (alertname: string) => ({ eval_time: '20m', alertname, exp_alerts: [] });
@@ -321,16 +320,7 @@ test('promtool: the alert rules fire for a missing service, refused heartbeats, 
       ],
     },
   ];
-  try {
-    // The rules as they are, less their annotations: promtool compares those too, and they are text.
-    const bare = (parse(read(ALERTS)) as { groups: Array<{ rules: Rule[] }> }).groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...r }) => r) }));
-    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: bare }));
-    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify({ rule_files: [join(dir, 'alerts.yml')], evaluation_interval: '1m', tests }));
-    const r = spawnSync(promtool!, ['test', 'rules', join(dir, 'alerts.test.yml')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  promtoolRuleTests(tests);
 });
 
 // The annotations rendered with real labels: a text that names a label the target lacks says
