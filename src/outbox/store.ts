@@ -1,6 +1,13 @@
 import type { Queryable, Tx } from '../db/client.ts';
 import type { NewOutboxEvent, OutboxEvent } from './topics.ts';
 
+/**
+ * A claimed event and when it came due: its `available_at` (a timer's firing time, a retry's), or
+ * when it was written if that was later. What its dispatch latency is measured from, as the
+ * backlog gauges measure lateness from it: a timer armed an hour ahead is not an hour late.
+ */
+export type ClaimedEvent = OutboxEvent & { due_at: Date };
+
 export const OUTBOX_CHANNEL = 'lifeline_outbox';
 
 /** Inserts in array order (ids follow it) and wakes the workers when the transaction commits. */
@@ -45,6 +52,9 @@ export async function claimOutbox(tx: Tx, now: Date, limit: number, topics: read
     from (select current_setting('enable_bitmapscan') as bitmap, current_setting('enable_sort') as sort offset 0) as was`;
   const claimed = await tx<OutboxEvent[]>`
     select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
+export async function claimOutbox(tx: Queryable, now: Date, limit: number, topics: readonly string[]): Promise<ClaimedEvent[]> {
+  return tx<ClaimedEvent[]>`
+    select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts, greatest(o.created_at, o.available_at) as due_at
     from outbox o
     where o.available_at <= ${now}
       and o.topic = any(${topics as string[]}::text[])
@@ -57,9 +67,9 @@ export async function claimOutbox(tx: Tx, now: Date, limit: number, topics: read
 }
 
 /** Claims one specific event again (the isolated retry path after a failed batch). */
-export async function reclaimOutbox(tx: Queryable, id: string): Promise<OutboxEvent | undefined> {
-  const [row] = await tx<OutboxEvent[]>`
-    select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
+export async function reclaimOutbox(tx: Queryable, id: string): Promise<ClaimedEvent | undefined> {
+  const [row] = await tx<ClaimedEvent[]>`
+    select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts, greatest(o.created_at, o.available_at) as due_at
     from outbox o where o.id = ${id}
     for update skip locked`;
   return row;

@@ -1,41 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { BASE_URL, dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
+import { dropDatabases, freshDatabaseName, urlFor } from '../helpers/db.ts';
 import { EngineProcess, engineEnv } from '../helpers/engine-process.ts';
+import { postgresProxy } from '../helpers/postgres-proxy.ts';
 import { until } from '../helpers/wait.ts';
-
-/** A TCP proxy to the test Postgres that a test can cut: every connection, and the listener, closed. */
-async function cuttableProxy() {
-  const target = new URL(BASE_URL);
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    port,
-    async cut() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    /** Postgres back, on the same port. */
-    async reopen() {
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-      // Does not keep the test process alive once the engine is gone.
-      server.unref();
-    },
-  };
-}
 
 // Postgres unreachable from an api: a heartbeat must not hang and then 500, nor get a 202 that only
 // this process's memory holds. It gets a prompt 503 with Retry-After, in the error shape.
@@ -49,11 +18,9 @@ describe('heartbeats while Postgres does not answer', () => {
   });
 
   it('answers 503 with Retry-After, for a known token and an unknown one, instead of hanging and 500; stores what it buffered once Postgres is back', async () => {
-    const proxy = await cuttableProxy();
+    const proxy = await postgresProxy();
     const admin = `admin-${randomBytes(12).toString('hex')}`;
-    const url = new URL(urlFor(database));
-    url.port = String(proxy.port);
-    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: url.href });
+    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: proxy.via(urlFor(database)) });
     const base = `http://127.0.0.1:${await engine.listeningPort()}`;
     const post = (path: string, token: string, body: unknown) =>
       fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
