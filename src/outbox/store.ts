@@ -46,14 +46,11 @@ export async function insertOutbox(tx: Queryable, events: NewOutboxEvent[], now:
  * with lower ids, out of the walk; per-key order comes from the predecessor check alone.
  * BENCHMARKS.md, 2026-12-08.
  */
-export async function claimOutbox(tx: Tx, now: Date, limit: number, topics: readonly string[]): Promise<OutboxEvent[]> {
+export async function claimOutbox(tx: Tx, now: Date, limit: number, topics: readonly string[]): Promise<ClaimedEvent[]> {
   const [planner] = await tx<{ bitmap: string; sort: string }[]>`
     select was.bitmap, was.sort, set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)
     from (select current_setting('enable_bitmapscan') as bitmap, current_setting('enable_sort') as sort offset 0) as was`;
-  const claimed = await tx<OutboxEvent[]>`
-    select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts
-export async function claimOutbox(tx: Queryable, now: Date, limit: number, topics: readonly string[]): Promise<ClaimedEvent[]> {
-  return tx<ClaimedEvent[]>`
+  const claimed = await tx<ClaimedEvent[]>`
     select o.id::text as id, o.topic, o.key, o.payload, o.created_at, o.attempts, greatest(o.created_at, o.available_at) as due_at
     from outbox o
     where o.available_at <= ${now}
