@@ -55,10 +55,10 @@ const timeOfDay = (iso: string, zone: string | undefined): string => zonedStamp(
  * wonders whether "level 2" is the second (the API's `escalation_level` counts from 0). Without
  * the total (no policy, or one shortened since) the number alone.
  */
-const levelName = (level: number, levels: number | undefined): string => `level ${levelNumber(level, levels)}`;
+export const levelName = (level: number, levels: number | undefined): string => `level ${levelNumber(level, levels)}`;
 
 /** `2 of 4`, or `2` (levelName). */
-const levelNumber = (level: number, levels: number | undefined): string => (levels !== undefined && level < levels ? `${level + 1} of ${levels}` : `${level + 1}`);
+export const levelNumber = (level: number, levels: number | undefined): string => (levels !== undefined && level < levels ? `${level + 1} of ${levels}` : `${level + 1}`);
 
 /** `a`, `a and b`, `a, b and c`. */
 const listed = (items: string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
@@ -69,12 +69,20 @@ const listed = (items: string[]): string => (items.length <= 1 ? (items[0] ?? ''
  * level is read by others), then the level's channels counted. Undefined without the page's reach.
  */
 export function pagedNames(n: Notification): string | undefined {
-  if (n.paged === undefined) return undefined;
-  const people = n.paged.people.map((p) => {
-    const who = p.user_id === n.reader?.user_id ? 'you' : oneLine(p.name);
+  return n.paged === undefined ? undefined : reachNames(n.paged, n.reader?.user_id);
+}
+
+/**
+ * A level's reach in pagedNames' words, `you` for the person `you` names: `Ana Okafor (on call in
+ * Platform primary) and 2 channels`; undefined when it names nobody. The console's incident page
+ * says whom the next level pages in them.
+ */
+export function reachNames(paged: NonNullable<Notification['paged']>, you?: string): string | undefined {
+  const people = paged.people.map((p) => {
+    const who = p.user_id === you ? 'you' : oneLine(p.name);
     return p.schedule_id === undefined ? who : `${who} (on call in ${p.schedule_name ? oneLine(p.schedule_name) : 'a deleted schedule'})`;
   });
-  const { channels } = n.paged;
+  const { channels } = paged;
   return listed([...people, ...(channels ? [channels === 1 ? '1 channel' : `${channels} channels`] : [])]) || undefined;
 }
 
@@ -171,7 +179,7 @@ export function incidentFacts(n: Notification): Fact[] {
   facts.push(
     { label: 'Severity', value: incident.severity },
     { label: 'Status', value: incident.status },
-    { label: 'Opened', value: formatTime(incident.opened_at, zoneOf(n)) },
+    { label: 'Opened', value: opening(n) },
   );
   if (incident.acknowledged_at !== null) {
     facts.push({ label: 'Acknowledged', value: byline(incident.acknowledged_at, n.shownBy.acknowledged_by, zoneOf(n)) });
@@ -194,6 +202,16 @@ export function incidentFacts(n: Notification): Fact[] {
   const labels = Object.entries(node.labels);
   if (labels.length > 0) facts.push({ label: 'Labels', value: labels.map(([k, v]) => `${k}=${v}`).join(', ') });
   return facts;
+}
+
+/**
+ * When the incident opened, and why when that is no longer the reason above it (a job down for a
+ * missed run that then failed): `2026-12-08 03:00:00 UTC — no run has ended since it was created`.
+ * In the Opened fact, not one of its own: a Slack section takes ten fields.
+ */
+function opening(n: Notification): string {
+  const at = formatTime(n.incident.opened_at, zoneOf(n));
+  return n.incident.reason !== null && n.reason !== null && n.reason !== n.incident.reason ? `${at} — ${n.incident.reason}` : at;
 }
 
 const DURATION_UNITS = [

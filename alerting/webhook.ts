@@ -45,10 +45,11 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
 }
 
 /**
- * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node",
+ * The webhook body: `{"type": "incident.<event>", "timestamp", "data": {"incident", "node", "reason",
  * "links"?, "incident_url"?, "note"?, "note_by"?, "display_names"}}`; `links` holds the `acknowledge`
  * and `resolve` URLs when there are any, `incident_url` the console page the email's "Open in
- * console" opens (both only with LIFELINE_PUBLIC_URL set), `note` a resolve's note when it had one
+ * console" opens (both only with LIFELINE_PUBLIC_URL set), `reason` why the node fails as the
+ * message says it (Notification.reason: now, where `incident.reason` is the opening's), `note` a resolve's note when it had one
  * and `note_by` who wrote it (as the email's "Note from" names them),
  * `display_names` the incident's `acknowledged_by` and `resolved_by` as the email names them, and
  * on a page (opened, escalated) `paged`: the people its level reached, each `{user_id, name}` with
@@ -59,7 +60,7 @@ export function createWebhookChannel(options: HttpChannelOptions = {}): Channel<
 function webhookPayload(n: Notification) {
   // Fields set one by one, in this order, rather than spread from `cond ? {…} : {}`: each absent
   // field's spread built an empty object, five a message.
-  const data: Record<string, unknown> = { incident: n.incident, node: n.node };
+  const data: Record<string, unknown> = { incident: n.incident, node: n.node, reason: n.reason };
   if (n.links) data.links = n.links;
   if (n.incidentUrl !== undefined) data.incident_url = n.incidentUrl;
   if (n.note !== undefined) {

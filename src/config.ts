@@ -38,6 +38,27 @@ export const DELIVERY_LEASE_MS = 120_000;
  */
 export const DRAIN_MS = 10_000;
 
+/**
+ * Where the CLI reaches the engine without --url or LIFELINE_URL: an engine on the default PORT and
+ * HOST, on this machine. The engine's first-run line leaves LIFELINE_URL out when it is this.
+ */
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+/** LIFELINE_DATA_DIR unset: `.lifeline` in the directory the process runs in. */
+export const DEFAULT_DATA_DIR = '.lifeline';
+
+/**
+ * LIFELINE_HELD_REQUESTS_MAX's default: how many requests may wait for an api process's start to
+ * complete (workers/listen.ts, StartGate). A held heartbeat costs the process ~14 KB of RSS (its
+ * socket, parsed headers and body: 13.3-14.3 MB for 1,024), one with the largest body the API
+ * takes ~73 KB (72.8-73.6 MB for 1,024; its body unread, the rest waits in the kernel), per
+ * BENCHMARKS.md and test/bench/held-requests.ts. So 1,024 bound what a waiting start holds (on
+ * another start's key lock, up to 30 s) to ~75 MB however many agents retry meanwhile, while a
+ * thousand agents beating at once each get their beat in; unbounded, every retry of every agent
+ * added a socket for as long as the start waited.
+ */
+export const HELD_REQUESTS_MAX = 1_024;
+
 export const ROLES = ['api', 'evaluator', 'outbox', 'notifier'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -65,6 +86,11 @@ export interface Config {
    * connected, answering with `Connection: close` and /readyz 503, before closing it.
    */
   drainMs: number;
+  /**
+   * LIFELINE_HELD_REQUESTS_MAX: how many requests an api process holds while its start completes
+   * (it listens before); past them it answers 503 with Retry-After.
+   */
+  heldRequestsMax: number;
   /** Longest an idle outbox worker waits before polling; NOTIFY usually wakes it sooner. */
   outboxPollMs: number;
   /** Outbox worker loops per process. */
@@ -375,7 +401,7 @@ export function loadConfig(env: Env): Config {
   return {
     databaseUrl: url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     // Relative to where the engine starts, like `npm start` in a clone: ./.lifeline.
-    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', '.lifeline')),
+    dataDir: resolve(text(env, 'LIFELINE_DATA_DIR', DEFAULT_DATA_DIR)),
     redisUrl: url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
@@ -389,6 +415,7 @@ export function loadConfig(env: Env): Config {
     logLevel,
     ingestFlushMs: integer(env, 'LIFELINE_INGEST_FLUSH_MS', 250, 5, 10_000),
     drainMs: integer(env, 'LIFELINE_DRAIN_MS', DRAIN_MS, 0, 300_000),
+    heldRequestsMax: integer(env, 'LIFELINE_HELD_REQUESTS_MAX', HELD_REQUESTS_MAX, 0, 65_536),
     outboxPollMs: integer(env, 'LIFELINE_OUTBOX_POLL_MS', 1000, 10, 60_000),
     outboxWorkers,
     // Each outbox loop holds a connection for its batch, and a storm digest needs two at once.

@@ -99,13 +99,33 @@ const UTC_ZONES = new Set(
 );
 export const isUtc = (zone: string): boolean => UTC_ZONES.has(zone.toLowerCase());
 
-// One formatter per zone shown: building an Intl.DateTimeFormat costs ~50 µs, formatting with one ~3 µs.
-const abbreviations = new Map<string, Intl.DateTimeFormat>();
-/** en-US's name for the zone at `at`: its abbreviation where one is in common use (EST, PDT), its offset otherwise (GMT+1). */
+/**
+ * The English locales whose CLDR data name their own region's zones, asked in turn: en-US knows
+ * only American abbreviations (EST, PDT, AKST) and gives "GMT+1" for Berlin; en-GB names Europe's
+ * (CET/CEST, BST, WET, EET) and the Gulf's (GST); en-AU Australia's and New Zealand's (AEST,
+ * NZDT); en-IN India's (IST); en-CA Newfoundland's (NST); en-ZA Africa's (SAST, CAT, EAT, WAT).
+ * Each gives "GMT±N" for a zone it does not name, so the first that names it wins, and a zone none
+ * names keeps its offset: Asia/Tokyo (GMT+9), and in summer Europe/Dublin, Jersey, Guernsey and
+ * Isle_of_Man (GMT+1), whose summer names (IST, BST) none of them gives.
+ */
+const ABBREVIATING = ['en-US', 'en-GB', 'en-AU', 'en-IN', 'en-CA', 'en-ZA'];
+/** "GMT+1", "GMT-3:30", "GMT+0": an offset, not a name. */
+const OFFSET_NAME = /^GMT[+-]/;
+
+// One formatter per zone and locale asked: building an Intl.DateTimeFormat costs ~50 µs, formatting with one ~3 µs.
+const abbreviations = new Map<string, Intl.DateTimeFormat[]>();
+/** The zone's name at `at`: its abbreviation where one is in common use (EST, CET, IST), its offset otherwise (GMT+9). */
 const abbreviation = (zone: string, at: number): string => {
-  let format = abbreviations.get(zone);
-  if (!format) abbreviations.set(zone, (format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' })));
-  return format.formatToParts(at).find((p) => p.type === 'timeZoneName')!.value;
+  let formats = abbreviations.get(zone);
+  if (!formats) abbreviations.set(zone, (formats = []));
+  let offset = '';
+  for (let i = 0; i < ABBREVIATING.length; i++) {
+    formats[i] ??= new Intl.DateTimeFormat(ABBREVIATING[i], { timeZone: zone, timeZoneName: 'short' });
+    const name = formats[i]!.formatToParts(at).find((p) => p.type === 'timeZoneName')!.value;
+    if (!OFFSET_NAME.test(name)) return name;
+    offset ||= name;
+  }
+  return offset;
 };
 
 /** A message's clock readings: ISO's day, the time to the second; the zone by its abbreviation. */

@@ -33,7 +33,7 @@ import { startEvaluator } from './evaluator.ts';
 import { applyAdminToken } from './first-admin.ts';
 import { pagingSetup, registerOnCallHandlers } from './handlers.ts';
 import { startIngestFlusher } from './ingest.ts';
-import { consoleUrl, heldUntilOpen, listen } from './listen.ts';
+import { cliUrl, consoleUrl, listen, StartGate } from './listen.ts';
 import { startNotifier } from './notifier.ts';
 import { startOutboxWorkers } from './outbox.ts';
 import { startUptimeHousekeeping } from './uptime-housekeeping.ts';
@@ -80,7 +80,10 @@ function warnWithoutPublicUrl(config: Config, log: Logger): void {
 }
 
 /** What the HTTP surface is built from besides the configuration: the parts this process runs. */
-export type HttpParts = Pick<AppDeps, 'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired' | 'draining'>;
+export type HttpParts = Pick<
+  AppDeps,
+  'sql' | 'clock' | 'log' | 'metrics' | 'identity' | 'secretKey' | 'ingestor' | 'feed' | 'publicChanges' | 'transports' | 'queue' | 'notifierWithoutApi' | 'secretKeyRequired' | 'starting' | 'draining'
+>;
 
 /**
  * The HTTP surface the engine serves, with the settings `config` holds for it: the app, and the
@@ -106,10 +109,15 @@ export function engineHttp(config: Config, parts: HttpParts): { app: ReturnType<
  * drain (not ready, clients asked to leave), stop accepting, flush ingest, finish the evaluator
  * pass, drain outbox batches, close connections.
  */
-export async function startEngine(config: Config & { databaseUrl: string }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
-  await migrate(config.databaseUrl, {
-    // An upgrade says what it changed: a migration that locks a table shows here with its time.
-    applied: (file, ms) => log.info({ migration: file, ms }, `migration applied: ${file} (${ms} ms)`),
+export async function startEngine(config: Config & { databaseUrl: string; databaseEmbedded: boolean }, log: Logger, clock: Clock = systemClock): Promise<Engine> {
+  const slowest = { file: '', ms: -1 };
+  const { applied } = await migrate(config.databaseUrl, {
+    // Each at debug: a first start applies every one (33 lines before the first-run line that
+    // matters); the summary below names the slowest, which is the one that locked a table.
+    applied: (file, ms) => {
+      log.debug({ migration: file, ms }, `migration applied: ${file} (${ms} ms)`);
+      if (ms > slowest.ms) Object.assign(slowest, { file, ms });
+    },
     // A rollback, or an old process beside a newer one, runs on a schema it does not know. Said,
     // not refused: during a rolling upgrade the old processes still running must keep working.
     unknown: (files) =>
@@ -119,6 +127,13 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
           'Run that release (a rollback is not supported past a migration; restore the backup taken before the upgrade to go back), or finish the rolling upgrade',
       ),
   });
+  if (applied.length) {
+    const last = applied.at(-1)!;
+    log.info(
+      { migrations: applied.length, schema: last, slowest: slowest.file, slowest_ms: slowest.ms },
+      `applied ${applied.length} migration${applied.length === 1 ? '' : 's'}, now at ${last.slice(0, 4)} (slowest ${slowest.file}, ${slowest.ms} ms)`,
+    );
+  }
   const sql = createSql(config.databaseUrl, { max: config.dbPoolMax });
   const secretKey = await loadSecretKey(sql, config.secretKey, log, clock.now());
   warnWithoutPublicUrl(config, log);
@@ -175,7 +190,15 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     metrics.watchIngest(() => ingest.flusher.state());
   }
   const drain = new HttpDrain();
+  // Requests wait while the admin keys are applied, so a script waiting for /readyz finds them
+  // (and the first admin secret's file) done; a start that cannot listen never changes them. The
+  // probes are answered meanwhile, /readyz with 503 `starting`.
+  const gate = new StartGate({
+    max: config.heldRequestsMax,
+    full: (max) => log.warn(`${max} requests wait for the start to complete (LIFELINE_HELD_REQUESTS_MAX); more are answered 503 with Retry-After until it does`),
+  });
   const { listener } = engineHttp(config, {
+    starting: () => gate.starting,
     draining: () => drain.draining,
     sql,
     clock,
@@ -191,10 +214,7 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     notifierWithoutApi: notifierWithoutApi(config.roles),
     secretKeyRequired: config.roles.has('notifier'),
   });
-  // Requests wait while the admin keys are applied, so a script waiting for /readyz finds them
-  // (and the first admin secret's file) done; a start that cannot listen never changes them.
-  const requests = heldUntilOpen(drain.wrap(listener));
-  const server = createServer(requests.listener);
+  const server = createServer(gate.wrap(drain.wrap(listener)));
   drain.track(server);
   /**
    * Each part gets until the pool's own end must begin. One still closing then is left behind
@@ -240,12 +260,15 @@ export async function startEngine(config: Config & { databaseUrl: string }, log:
     port = await listen(server, config.host, config.port);
     // The console is the api role's: a process without it has no page to open.
     consoleAt = config.roles.has('api') ? consoleUrl(config.publicUrl, config.host, port) : undefined;
-    if (consoleAt) await applyAdminToken(sql, { token: config.adminToken, dataDir: config.dataDir, databaseUrl: config.databaseUrl, consoleUrl: consoleAt }, log, clock.now());
-    requests.open();
+    if (consoleAt) {
+      const place = { dataDir: config.dataDir, databaseUrl: config.databaseUrl, embedded: config.databaseEmbedded, consoleUrl: consoleAt, apiUrl: cliUrl(config.publicUrl, config.host, port) };
+      await applyAdminToken(sql, { token: config.adminToken, ...place }, log, clock.now());
+    }
+    gate.open();
   } catch (err) {
     // The start failed: what it started stops, as on a normal stop, so the process can exit (and
     // an embedded Postgres stop) instead of holding requests and connections for ever.
-    requests.drop();
+    gate.drop();
     server.closeAllConnections();
     await stopAll(Date.now() + ENGINE_STOP_MS);
     throw err;

@@ -3,7 +3,7 @@ import { createSql, ENGINE_APPLICATIONS, type Sql } from '../src/db/client.ts';
 import { Events } from '../src/events.ts';
 import { Evaluator } from '../src/health/evaluator.ts';
 import { Leadership } from '../src/health/leader.ts';
-import { FLUSH_CHANNEL } from '../src/ingest/store.ts';
+import { DUE_CHANNEL } from '../src/health/store.ts';
 import type { Logger } from '../src/logger.ts';
 import { Loop } from '../src/loop.ts';
 
@@ -40,10 +40,11 @@ export function startEvaluator(o: EvaluatorWorkerOptions) {
     events,
   });
   loop.start();
-  // An ingest flush that made nodes due commits a NOTIFY (announceFlush): a pass right after it
-  // judges their heartbeats at once. Notices arriving during a pass make one pass after it. The
-  // loop's own timer, set to the earliest due time, remains the correctness path if one is missed.
-  const listening = o.sql.listen(FLUSH_CHANNEL, () => {
+  // A write that made nodes due (an ingest flush, an operator's maintenance window or node edit)
+  // commits a NOTIFY (announceDue): a pass right after it judges them at once. Notices arriving
+  // during a pass make one pass after it. The loop's own timer, set to the earliest due time,
+  // remains the correctness path if one is missed.
+  const listening = o.sql.listen(DUE_CHANNEL, () => {
     if (leadership.isLeader) loop.wake();
   });
   return {

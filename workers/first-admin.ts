@@ -1,8 +1,10 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createFirstAdminKey, ensureBootstrapAdmin, FIRST_ADMIN_KEY_NAME } from '../src/access/service.ts';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createFirstAdminKey, ensureBootstrapAdmin, FIRST_ADMIN_KEY_NAME, opensAdminKey } from '../src/access/service.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_URL } from '../src/config.ts';
 import type { Sql } from '../src/db/client.ts';
 import type { Logger } from '../src/logger.ts';
+import { shellWord } from '../src/shell-word.ts';
 
 /** Where, in the data directory, the first admin key's secret is kept. */
 export const FIRST_ADMIN_FILE = 'admin-secret';
@@ -30,7 +32,7 @@ export function firstAdminFileFor(databaseUrl: string): string {
  * whole cluster, or made a first admin key in its own data directory; a start that then failed
  * on a PORT in use had already changed it. So admin access flipped during a rolling deploy.
  */
-export async function applyAdminToken(sql: Sql, o: { token: string | undefined; dataDir: string; databaseUrl: string; consoleUrl: string }, log: Logger, now: Date): Promise<void> {
+export async function applyAdminToken(sql: Sql, o: { token: string | undefined } & FirstAdminPlace, log: Logger, now: Date): Promise<void> {
   const secretFile = o.token ? undefined : firstAdminSecretFile(o.dataDir, o.databaseUrl);
   const { changed, firstAdmin } = await ensureBootstrapAdmin(sql, o.token, now, secretFile?.keep);
   if (o.token) {
@@ -38,7 +40,36 @@ export async function applyAdminToken(sql: Sql, o: { token: string | undefined; 
     return;
   }
   if (changed) log.warn('LIFELINE_ADMIN_TOKEN is not set: the bootstrap-admin key it gave was revoked (start api processes with it to restore that key)');
-  if (firstAdmin && secretFile) sayFirstAdmin(log, firstAdmin, secretFile, o.consoleUrl);
+  if (firstAdmin && secretFile) sayFirstAdmin(log, firstAdmin, secretFile, o);
+  else await sayFirstAdminKept(sql, o, log);
+}
+
+/** Where the engine is and what it runs on, for the first admin key's file and the commands the log gives. */
+export interface FirstAdminPlace {
+  dataDir: string;
+  databaseUrl: string;
+  /** The engine's own Postgres in dataDir, rather than DATABASE_URL's. */
+  embedded: boolean;
+  consoleUrl: string;
+  /** The URL the CLI reaches this engine at (cliUrl). */
+  apiUrl: string;
+}
+
+/**
+ * The two commands the first-run line gives, as they work when pasted in the engine's directory:
+ * LIFELINE_URL when the CLI's default (DEFAULT_URL) does not reach this engine (another PORT or
+ * HOST, LIFELINE_PUBLIC_URL), LIFELINE_DATA_DIR when it is not the default `.lifeline` there. A
+ * DATABASE_URL cannot be printed (its password), so the line names the variable instead. The
+ * hints once left both out, and with PORT=9090 `keys create` failed "cannot reach
+ * http://127.0.0.1:8080".
+ */
+export function firstAdminCommands(place: Omit<FirstAdminPlace, 'consoleUrl' | 'databaseUrl'>, file: string, cwd: string): { keys: string; admin: string } {
+  const url = place.apiUrl === DEFAULT_URL ? '' : `LIFELINE_URL=${shellWord(place.apiUrl)} `;
+  const dataDir = !place.embedded || place.dataDir === resolve(cwd, DEFAULT_DATA_DIR) ? '' : `LIFELINE_DATA_DIR=${shellWord(place.dataDir)} `;
+  return {
+    keys: `export ${url}LIFELINE_TOKEN=$(cat ${shellWord(file)}); npx lifeline keys create --name you --scope admin`,
+    admin: `${dataDir}npx lifeline admin create-key --name you`,
+  };
 }
 
 /**
@@ -79,21 +110,37 @@ function firstAdminSecretFile(dataDir: string, databaseUrl: string): { keep: (se
  * and say once, in the log, where it is and how to use it: at `consoleUrl`. The secret itself is
  * never logged.
  */
-export async function offerFirstAdmin(sql: Sql, dataDir: string, databaseUrl: string, log: Logger, now: Date, consoleUrl: string): Promise<void> {
-  const secretFile = firstAdminSecretFile(dataDir, databaseUrl);
+export async function offerFirstAdmin(sql: Sql, place: FirstAdminPlace, log: Logger, now: Date): Promise<void> {
+  const secretFile = firstAdminSecretFile(place.dataDir, place.databaseUrl);
   const key = await createFirstAdminKey(sql, now, secretFile.keep);
-  if (key) sayFirstAdmin(log, key, secretFile, consoleUrl);
+  if (key) sayFirstAdmin(log, key, secretFile, place);
 }
 
-function sayFirstAdmin(log: Logger, key: { id: string }, secretFile: { file: () => string; kept: () => string | undefined }, consoleUrl: string): void {
+function sayFirstAdmin(log: Logger, key: { id: string }, secretFile: { file: () => string; kept: () => string | undefined }, place: FirstAdminPlace): void {
   const file = secretFile.file();
   const kept = secretFile.kept();
   const keptSaid = kept ? `${kept} was kept as it was (it may open another database this data directory served, such as the embedded one); ` : '';
+  const commands = firstAdminCommands(place, file, process.cwd());
   log.warn(
-    { file, key: key.id, ...(kept ? { kept } : {}), console_url: consoleUrl },
+    { file, key: key.id, ...(kept ? { kept } : {}), console_url: place.consoleUrl, commands },
     `first run: no admin API key existed, so one named ${FIRST_ADMIN_KEY_NAME} was created; its secret is in ${file} (mode 0600, shown nowhere else). ` +
       keptSaid +
-      `Sign in to the console at ${consoleUrl} with it, or use it as a Bearer token (export LIFELINE_TOKEN=$(cat ${file}); npx lifeline keys create --name you --scope admin); ` +
-      'or make another with `npx lifeline admin create-key` beside this data directory',
+      `Sign in to the console at ${place.consoleUrl} with it, or use it as a Bearer token: \`${commands.keys}\`; ` +
+      `or make another in the database directly: \`${commands.admin}\`${place.embedded ? '' : " with this engine's DATABASE_URL set"}`,
   );
+}
+
+/**
+ * At every later start: where the first admin key's secret still is, when the file still opens
+ * an admin key of this database, so a first run's line scrolled away or missed is not the only
+ * way to find it. The file of this database's own (firstAdminFileFor) first.
+ */
+async function sayFirstAdminKept(sql: Sql, place: FirstAdminPlace, log: Logger): Promise<void> {
+  for (const file of [join(place.dataDir, firstAdminFileFor(place.databaseUrl)), join(place.dataDir, FIRST_ADMIN_FILE)]) {
+    const secret = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (secret && (await opensAdminKey(sql, secret))) {
+      log.info({ file, console_url: place.consoleUrl }, `the first admin key's secret is still in ${file}: sign in at ${place.consoleUrl} with it (delete the file once the secret is kept elsewhere)`);
+      return;
+    }
+  }
 }

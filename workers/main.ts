@@ -67,7 +67,7 @@ async function start(): Promise<Running> {
     return startFailed(log, err, true);
   }
   try {
-    return { database, engine: await startEngine({ ...config, databaseUrl: database.url }, log) };
+    return { database, engine: await startEngine({ ...config, databaseUrl: database.url, databaseEmbedded: database.embedded }, log) };
   } catch (err) {
     await database.stop();
     return startFailed(log, err, err instanceof ConfigError);

@@ -41,7 +41,7 @@ export function startUptimeHousekeeping(o: UptimeHousekeepingOptions) {
       const result = await housekeeping.runOnce();
       if (result.closed || result.hourRowsDeleted || result.dayRowsDeleted) log.debug(result, 'uptime housekeeping pass');
       // The status pages' days just settled: at the first pass after the evaluator has judged 5 min
-      // past midnight (the judged-through read alone the rest of the day).
+      // past midnight; the rest of the day, only pages made or given components since the last pass.
       const days = await pastDays.runOnce();
       if (days.kept || days.forgotten) log.debug(days, 'status page days kept');
     } catch (err) {

@@ -1,10 +1,12 @@
 // `npm run uptime:rebuild -- --node <id|name> [--node …] | --all`: recomputes uptime rows from
 // node_state_log alone (after a restore, a hand-edited log, or to check the rows). Reads
-// DATABASE_URL (or the embedded Postgres in LIFELINE_DATA_DIR) and the retention settings like the engine; exits 0 when done, 1 on any problem.
+// DATABASE_URL (or the embedded Postgres in LIFELINE_DATA_DIR) and the retention settings like the
+// engine; exits 0 when done, 4 where it finds no Lifeline database (as the CLI's database commands
+// do), 1 on any other problem.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createSql, ENGINE_APPLICATIONS } from '../src/db/client.ts';
-import { attachDatabase, type Database } from '../src/embedded/database.ts';
+import { attachDatabase, databaseLine, NoDatabaseError, type Attached } from '../src/embedded/database.ts';
 import { Events } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
 import { bucketStart } from '../src/uptime/buckets.ts';
@@ -31,12 +33,14 @@ async function main(): Promise<number> {
     process.stderr.write(`uptime:rebuild: ${message}\n${USAGE}\n`);
     return 1;
   }
-  let database: Database;
+  let database: Attached;
   try {
-    database = await attachDatabase(config, createLogger('warn'));
+    database = await attachDatabase(config, createLogger('warn'), { create: false });
+    process.stderr.write(databaseLine(database));
   } catch (err) {
     process.stderr.write(`uptime:rebuild: ${(err as Error).message}\n`);
-    return 1;
+    // As the CLI's database commands: 4 for no database where it looked (README, CLI exit codes).
+    return err instanceof NoDatabaseError ? 4 : 1;
   }
   const sql = createSql(database.url, { max: 2, applicationName: ENGINE_APPLICATIONS.uptimeRebuild });
   const started = performance.now();

@@ -4,7 +4,7 @@ import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { conflict } from '../errors.ts';
 import { generateSecret, hashSecret } from '../secrets.ts';
 import type { ApiKeyRow, Scope } from './model.ts';
-import { activeAdminKeyIds, announceIdentityChange, getApiKey, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
+import { activeAdminKeyIds, announceIdentityChange, findPrincipalsByHash, getApiKey, hasActiveAdminKey, insertApiKey, lockStartKey, revokeApiKey, revokeBootstrapAdmin, upsertBootstrapAdmin } from './store.ts';
 import { deleteKeySessions } from './store-sessions.ts';
 
 /** A new key and its secret, which is stored hashed and so can only be shown this once. */
@@ -38,6 +38,13 @@ async function firstAdminKeyIn(tx: Tx, now: Date, keep: (secret: string) => Prom
   const key = await insertApiKey(tx, FIRST_ADMIN_KEY_NAME, 'admin', hashSecret(secret), now);
   await keep(secret);
   return key;
+}
+
+/** Whether `secret` is that of an admin key not revoked (the first admin key's file, at a later start). */
+export async function opensAdminKey(sql: Queryable, secret: string): Promise<boolean> {
+  const hash = hashSecret(secret);
+  const found = (await findPrincipalsByHash(sql, [hash])).get(hash);
+  return found?.kind === 'key' && found.scope === 'admin';
 }
 
 /** Why the last admin key that works is not revoked, and what to do instead. */

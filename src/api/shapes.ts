@@ -238,7 +238,7 @@ const SHAPES = {
   }),
   Liveness: object({ status: shape<'ok'>({ const: 'ok' }) }),
   Readiness: object(
-    { status: oneOf(['ready', 'unavailable', 'draining']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
+    { status: oneOf(['ready', 'unavailable', 'starting', 'draining']), queue: with_(oneOf(['redis', 'postgres']), { description: 'Where the notification queues run' }) },
     { optional: { down: array(oneOf(['postgres', 'redis', 'secret_key'])), warnings: with_(array(str), { description: 'Setup that makes notifications reach nobody, each naming its fix' }) } },
   ),
   Node: node,
@@ -298,6 +298,10 @@ const SHAPES = {
         {
           incident: object(incidentFields, { description: 'As GET /v1/incidents/{id} has it, without its timeline' }),
           node: object({ id: uuid, name: str, labels: stringMap }),
+          reason: with_(nullable(str), {
+            description:
+              "Why the node is failing as the message is built (a retry builds it again, so it can be newer): its reason then while it stays in the state the incident opened for (a later page says what it says then); once resolved, or its node left that state (maintenance, unknown, deleted), the last one the outage had; incident.reason keeps the one it opened with",
+          }),
           display_names: object({ acknowledged_by: nullable(str), resolved_by: nullable(str) }, { description: "The incident's acknowledged_by and resolved_by as messages name them" }),
         },
         {
@@ -317,6 +321,10 @@ const SHAPES = {
   StateChanged: object(
     { node_id: uuid, node_name: str, from: oneOf(STATES), to: oneOf(STATES), at: time, reason: nullable(str), state_version: int },
     { description: 'A committed transition with its node (GET /v1/events)' },
+  ),
+  ReasonChanged: object(
+    { node_id: uuid, node_name: str, state: oneOf(STATES), reason: str, state_version: int },
+    { description: 'A node that stays in its state (down, degraded) for a new reason, with its node (GET /v1/events): no transition, the same state_version' },
   ),
   Delivery: object({
     id: with_(str, { description: 'Stable across retries; the webhook-id of a webhook delivery' }),
@@ -488,6 +496,7 @@ export type NodeWithToken = Shapes['NodeWithToken'];
 export type Transition = Shapes['Transition'];
 export type Run = Shapes['Run'];
 export type StateChanged = Shapes['StateChanged'];
+export type ReasonChanged = Shapes['ReasonChanged'];
 export type Accepted = Shapes['Accepted'];
 export type ApiKey = Shapes['ApiKey'];
 export type ApiKeyWithSecret = Shapes['ApiKeyWithSecret'];

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { engineSecretKey, opensStoredSecrets } from '../channels/secret-key.ts';
 import { ensureDatabase, type Queryable, type Sql } from '../db/client.ts';
-import { knownMigrations, migrate } from '../db/migrate.ts';
+import { appliedMigrations, knownMigrations, migrate } from '../db/migrate.ts';
 import {
   BackupFileError,
   END_OF_ROWS,
@@ -25,7 +25,7 @@ import {
   type TableHeader,
 } from './model.ts';
 import { leaderLockHeld } from '../health/store.ts';
-import { appliedMigrations, copyIn, copyOut, engineSessions, engineTables, resetSequences, restoring, snapshot, tablesWithRows } from './store.ts';
+import { copyIn, copyOut, engineSessions, engineTables, resetSequences, restoring, snapshot, tablesWithRows } from './store.ts';
 
 export interface BackupSummary {
   file: string;

@@ -22,13 +22,6 @@ export async function engineTables(sql: Queryable): Promise<TableHeader[]> {
   return dependencyOrder(rows).map((name) => ({ table: name, columns: byName.get(name)!.columns }));
 }
 
-/** The migrations applied, by name; none where no engine ever migrated. */
-export async function appliedMigrations(sql: Queryable): Promise<string[]> {
-  const [table] = await sql<{ exists: boolean }[]>`select to_regclass('public.schema_migrations') is not null as exists`;
-  if (!table!.exists) return [];
-  return (await sql<{ name: string }[]>`select name from schema_migrations order by name`).map((r) => r.name);
-}
-
 /** The tables among `tables` that hold at least one row. */
 export async function tablesWithRows(sql: Queryable, tables: readonly string[]): Promise<string[]> {
   const held: string[] = [];

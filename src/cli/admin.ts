@@ -26,7 +26,7 @@ export const adminCreateKeyCommand: Command = {
     if (!given.success) throw new UsageError(`--name ${given.issues[0].message}`, ctx.command);
     const name = given.output;
     const { key, secret } = await withDatabase(ctx, async (url, sql) => {
-      await migrate(url); // a database no engine has started on yet
+      await migrate(url); // a schema an older release left: the key is written as this release's tables take it
       // Recorded as the system account that ran it: no API key is involved.
       return createKey(sql, { name, scope: 'admin' }, new Date(), { actor: { kind: 'operator', name: userInfo().username }, via: 'cli', requestId: randomUUID() });
     });

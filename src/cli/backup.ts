@@ -9,8 +9,10 @@ const rowsIn = (tables: Record<string, number>) => Object.values(tables).reduce(
 const defaultFile = (now: Date) => `lifeline-${now.toISOString().replace(/[:-]|\.\d+/g, '')}.backup.gz`;
 
 /**
- * Talks to the database as `lifeline migrate` does: DATABASE_URL, else the embedded Postgres in
- * LIFELINE_DATA_DIR, a running engine's or one started for the command (and stopped after it).
+ * Finds the database as `lifeline migrate` does: DATABASE_URL, else the embedded Postgres in
+ * LIFELINE_DATA_DIR, a running engine's or one started for the command (and stopped after it);
+ * but one it does not find is refused, not created (a backup of a new empty one, "Backed up 2
+ * rows of 31 tables", looked like success).
  */
 export const backupCommand: Command = {
   name: 'backup',
@@ -45,7 +47,7 @@ export const restoreCommand: Command = {
     // The whole file is read first: a damaged or foreign one is refused before any database is touched.
     const checked = await checkBackup(file);
     const { secretKey } = loadConfig(ctx.io.env);
-    const trailer = await withDatabase(ctx, (url, sql) => restoreDatabase(sql, url, file, checked, secretKey, ctx.flag('force')));
+    const trailer = await withDatabase(ctx, (url, sql) => restoreDatabase(sql, url, file, checked, secretKey, ctx.flag('force')), { create: true });
     const shown = { file, migrations: checked.header.migrations, tables: trailer.tables };
     ctx.print(shown, () =>
       [

@@ -3,7 +3,9 @@
 // environment, and output that is either human text or the API's JSON.
 
 import { readFileSync } from 'node:fs';
+import { DEFAULT_URL } from '../config.ts';
 import { parseLabel } from '../nodes/model.ts';
+import { shellWord } from '../shell-word.ts';
 import { Client, type Page, type Query } from './client.ts';
 import { renderTable, type Column } from './table.ts';
 import { pastTime } from './format.ts';
@@ -12,6 +14,11 @@ export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * How this process was started, for a line that runs the CLI again from elsewhere (a crontab):
+   * the script as invoked (process.argv[1]) and node's path; absent when run in-process.
+   */
+  invokedAs?: { script: string | undefined; node: string };
 }
 
 export interface OptionSpec {
@@ -47,8 +54,6 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
-
-export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** The flags of every command that talks to the API. */
 export const API_OPTIONS = {
@@ -203,6 +208,15 @@ export class Context {
     if (given) httpUrl(url, given.source, this.command);
     const token = this.token();
     return new Client({ url, token, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  /**
+   * ` --url <url>` for a command line this one prints to be run later (an agent's, perhaps on
+   * another host without this shell's LIFELINE_URL) when `client` reached the engine elsewhere
+   * than the default: printed without it, the agent hint failed "cannot reach http://127.0.0.1:8080".
+   */
+  urlArgument(client: Client): string {
+    return client.url === DEFAULT_URL ? '' : ` --url ${shellWord(client.url)}`;
   }
 
   /**

@@ -3,17 +3,19 @@
 // went wrong into a line on stderr (a JSON object under --json) and an exit code (EXIT).
 
 import { Command as Program, CommanderError, Help, Option } from 'commander';
+import { DEFAULT_URL } from '../config.ts';
+import { NoDatabaseError } from '../embedded/database.ts';
 import { PACKAGE_VERSION } from '../package-files.ts';
 import { adminCreateKeyCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { ApiRequestError, ConnectionError, describeError, NotLifelineError, RefusedError, retryable, UnusableUrlError, type ErrorDetail } from './client.ts';
-import { Context, DEFAULT_URL, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
+import { Context, UsageError, type Command, type Io, type OptionSpec } from './command.ts';
 import { incidentCommands } from './incidents.ts';
 import { keyCommands } from './keys.ts';
 import { maintenanceCommands } from './maintenance.ts';
 import { migrateCommand } from './migrate.ts';
-import { nodeCommands } from './nodes.ts';
+import { nodeCommands, scriptAsRun } from './nodes.ts';
 import { oncallCommand } from './oncall.ts';
 import { relay, runJobCommand } from './run-job.ts';
 import { runsCommand } from './runs.ts';
@@ -52,7 +54,8 @@ const GROUPS: Record<string, string> = {
  * importing this module adds no listener to the process's streams.
  */
 let processIo: Io | undefined;
-const ownIo = (): Io => (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env });
+const ownIo = (): Io =>
+  (processIo ??= { stdout: relay(process.stdout), stderr: relay(process.stderr), env: process.env, invokedAs: { script: scriptAsRun(process.argv[1], process.env), node: process.execPath } });
 
 const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}.`;
 
@@ -265,7 +268,9 @@ function failure(err: unknown): { exit: number; text: string; json: ErrorJson } 
   if (err instanceof NotLifelineError) return { exit: EXIT.refused, text: `error: ${err.message}`, json: { code: 'not_lifeline', message: err.message, status: err.status } };
   if (err instanceof ConnectionError) return { exit: EXIT.unreachable, text: describeError(err), json: { code: 'unreachable', message: err.message } };
   const message = (err as Error).message;
-  return { exit: EXIT.failed, text: `error: ${message}`, json: { code: 'failed', message } };
+  // No database where it looked: a --json caller tells it from a failure on the database it found.
+  const code = err instanceof NoDatabaseError ? 'no_database' : 'failed';
+  return { exit: EXIT.failed, text: `error: ${message}`, json: { code, message } };
 }
 
 export async function run(argv: string[], io: Io = ownIo()): Promise<number> {

@@ -93,7 +93,7 @@ const start: Command = {
     }
     // The id alone on stdout, for `id=$(…)` and a later `maintenance end "$id"`; the sentence on stderr.
     ctx.print(window, () => window.id);
-    if (!ctx.json) ctx.io.stderr(`Maintenance window for ${covers(window)} ${until(window)}; end it with: lifeline maintenance end ${window.id}\n`);
+    if (!ctx.json) ctx.io.stderr(`Maintenance window for ${covers(window)} ${until(window)}; end it with: lifeline maintenance end ${window.id}${ctx.urlArgument(ctx.client())}\n`);
   },
 };
 

@@ -8,14 +8,8 @@ export const migrateCommand: Command = {
   example: 'DATABASE_URL=postgres://db:5432/lifeline lifeline migrate',
   options: { json: { type: 'boolean', description: 'print {"applied": [...]}' } },
   async run(ctx) {
-    const { where, result } = await withDatabase(ctx, async (url) => {
-      const target = new URL(url);
-      return { where: `${target.host}${target.pathname}`, result: await migrate(url) };
-    });
-    ctx.print(result, () =>
-      result.applied.length === 0
-        ? `${where} is up to date.`
-        : [`Migrated ${where}:`, ...result.applied.map((f) => `  applied ${f}`)].join('\n'),
-    );
+    // Which database: withDatabase's `Database: …` line on stderr names it, so the answer does not again.
+    const result = await withDatabase(ctx, (url) => migrate(url), { create: true });
+    ctx.print(result, () => (result.applied.length === 0 ? 'Up to date.' : ['Migrated:', ...result.applied.map((f) => `  applied ${f}`)].join('\n')));
   },
 };

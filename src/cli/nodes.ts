@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import type { Node, NodeWithToken, Run } from '../api/shapes.ts';
 import { ApiRequestError, ConnectionError, describeError, nodePath, retryable, type Page } from './client.ts';
-import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type OptionSpec } from './command.ts';
+import { API_OPTIONS, LIST_OPTIONS, UsageError, type Command, type Context, type Io, type OptionSpec } from './command.ts';
 import { SCHEDULE_DEFAULTS } from '../nodes/model.ts';
 import { ago, duration, fromNow, labels, secretBlock, when } from './format.ts';
 import { crontabLines } from '../jobs/model.ts';
 import { isUtc, onJobClock } from '../local-time.ts';
+import { shellWord } from '../shell-word.ts';
 import { RUN_COLUMNS } from './runs.ts';
 import { renderFacts, renderTable } from './table.ts';
 
@@ -62,15 +64,16 @@ const add: Command = {
       const schedule = { cron, time_zone: ctx.string('time-zone'), grace_seconds: ctx.int('grace') ?? SCHEDULE_DEFAULTS.grace_seconds, max_run_seconds: maxRun(ctx) };
       body = { ...common, schedule, heartbeat_interval_seconds: ctx.int('interval', undefined, 1), failures_for_down: ctx.int('failures', undefined, 1) };
     }
-    const node = await ctx.client().post<NodeWithToken>('/v1/nodes', body);
+    const client = ctx.client();
+    const node = await client.post<NodeWithToken>('/v1/nodes', body);
     ctx.print(node, () => {
-      if (node.schedule) return `Created ${settings(node)}.\n` + pingUrlBlock(node, node.schedule);
+      if (node.schedule) return `Created ${settings(node)}.\n` + pingUrlBlock(node, node.schedule, ctx.io.invokedAs);
       return (
         `Created ${settings(node)}.\n` +
         secretBlock('Node token', node.token!) +
         // The agent takes no --token (a command line is visible to every user of the host): the
         // hint names the flag it does take, so the line works once the placeholder is a file.
-        `\nStart an agent with it:  lifeline agent --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
+        `\nStart an agent with it:  lifeline agent${ctx.urlArgument(client)} --interval ${node.heartbeat_interval_seconds} --token-file <a file holding the token>`
       );
     });
   },
@@ -101,15 +104,64 @@ function settings(node: Node): string {
 /** A job's ping URL; with a placeholder for the engine's address while LIFELINE_PUBLIC_URL is unset. */
 const pingUrl = (node: Node) => node.ping_url ?? `<LIFELINE_PUBLIC_URL>/ping/${node.ping_key}`;
 
+/** cron's PATH: a bare `lifeline` (npm puts it in /usr/local/bin, ~/.npm-global/bin, node_modules/.bin) is not on it. */
+const CRON_PATH = ['/usr/bin', '/bin'];
+
 /**
- * The URL a scheduled job's crontab pings (it needs no token), and the line that does it: wrapped
- * in `lifeline run`, which pings the start and the exit code, so a failed run is down at once and
- * not only once its grace has passed, as `job && curl` left it.
+ * A word for a crontab line's command: as sh reads it back, each `%` as `\%`, as cron makes a bare
+ * one a newline (and the rest of the line the command's stdin), inside quotes too.
  */
-function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>): string {
+const crontabWord = (word: string) => shellWord(word).replaceAll('%', '\\%');
+
+/**
+ * The CLI's script as a crontab should name it: the path node was given (process.argv[1]), but
+ * the package's own file when npx ran it. npx links the package into npm's cache
+ * (`~/.npm/_npx/<hash>/node_modules/.bin/lifeline`) and runs it from there: a directory npm may
+ * empty or replace, and the job would then run nothing.
+ */
+export function scriptAsRun(argv1: string | undefined, env: Io['env']): string | undefined {
+  if (!argv1 || !(argv1.includes('/_npx/') || env.npm_command === 'exec')) return argv1;
+  try {
+    return realpathSync(argv1);
+  } catch {
+    return argv1;
+  }
+}
+
+/**
+ * How a crontab runs this CLI: the script by the path it was started by, not a bare `lifeline`
+ * that cron's PATH does not find (the job would run and never ping). The path as invoked, not the
+ * file it links to: a bin directory's link is what `command -v lifeline` says and stays where it
+ * is when an upgrade or a version manager moves the package (npx aside: scriptAsRun). Node before
+ * it when node is not on cron's PATH either, as the script starts with `#!/usr/bin/env node`. The
+ * path is this machine's, which `note` says. In-process (tests) there is no such path, and it is
+ * `lifeline`; so it is, with a note, when a path holds a line break, which ends a crontab line.
+ */
+export function cliCommand(invokedAs: Io['invokedAs']): { command: string; note?: string } {
+  if (!invokedAs?.script || !isAbsolute(invokedAs.script)) return { command: 'lifeline' };
+  const words = [...(CRON_PATH.includes(dirname(invokedAs.node)) ? [] : [invokedAs.node]), invokedAs.script];
+  if (words.some((word) => /[\r\n]/.test(word))) {
+    return { command: 'lifeline', note: "The CLI's path here holds a line break, which would end the crontab line: put lifeline's full path there." };
+  }
+  return { command: words.map(crontabWord).join(' '), note: 'That path is where the CLI is on this machine; on another host, give its path there.' };
+}
+
+/**
+ * The URL a scheduled job's crontab pings (it needs no token), and the lines that do it: wrapped
+ * in `lifeline run`, which pings the start and the exit code, so a failed run is down at once and
+ * not only once its grace has passed, as `job && curl` leaves it; that is offered after it, for a
+ * host without the CLI, as README's crontab examples are. The URL in them is a crontab word too:
+ * LIFELINE_PUBLIC_URL may hold `%XX` escapes.
+ */
+function pingUrlBlock(node: Node, schedule: NonNullable<Node['schedule']>, invokedAs: Io['invokedAs']): string {
   const url = pingUrl(node);
-  const lines = crontabLines(schedule, `lifeline run --ping-url ${url} -- your-job.sh`);
-  return `Ping URL: ${url}\nIn its crontab:  ${lines.join('\n                 ')}`;
+  const cli = cliCommand(invokedAs);
+  const lines = crontabLines(schedule, `${cli.command} run --ping-url ${crontabWord(url)} -- your-job.sh`);
+  return (
+    `Ping URL: ${url}\nIn its crontab:  ${lines.join('\n                 ')}\n` +
+    (cli.note ? `${' '.repeat(17)}# ${cli.note}\n` : '') +
+    `Or, a success ping only (a failed run is down once its grace has passed):  your-job.sh && curl -fsS -m 10 --retry 5 ${crontabWord(url)}`
+  );
 }
 
 const edit: Command = {
@@ -164,7 +216,7 @@ const edit: Command = {
     const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     if (!Object.keys(body).length) throw new UsageError('nothing to change: give at least one flag', ctx.command);
     const node = await client.patch<Node>(nodePath(ref), body);
-    ctx.print(node, () => `Changed ${settings(node)}.` + (node.schedule && body.schedule !== undefined ? `\n${pingUrlBlock(node, node.schedule)}` : ''));
+    ctx.print(node, () => `Changed ${settings(node)}.` + (node.schedule && body.schedule !== undefined ? `\n${pingUrlBlock(node, node.schedule, ctx.io.invokedAs)}` : ''));
   },
 };
 
@@ -280,7 +332,7 @@ const apply: Command = {
           const answer = await client.put<Node | NodeWithToken>(`/v1/nodes/by-name/${encodeURIComponent(name)}`, desired);
           const done = { name, outcome: outcomeOf(answer.status, answer.headers.get('lifeline-outcome')), node: answer.body };
           results.push(done);
-          if (!ctx.json) ctx.io.stdout(appliedLine(done));
+          if (!ctx.json) ctx.io.stdout(appliedLine(done, ctx.io.invokedAs));
         } catch (err) {
           if (!(err instanceof ApiRequestError || err instanceof ConnectionError)) throw err;
           const status = err instanceof ApiRequestError ? { code: err.code, status: err.status } : { code: 'unreachable' };
@@ -312,10 +364,10 @@ const apply: Command = {
  * alike. A new scheduled job is given what `nodes add --schedule` prints instead of a token it has
  * no use for: its ping URL and crontab lines, indented under its line.
  */
-function appliedLine(r: Extract<Applied, { node: unknown }>): string {
+function appliedLine(r: Extract<Applied, { node: unknown }>, invokedAs: Io['invokedAs']): string {
   if (r.outcome === 'created' && r.node.schedule) {
     const indent = ' '.repeat(11);
-    return `${r.outcome.padEnd(10)} ${r.name}\n${indent}${pingUrlBlock(r.node, r.node.schedule).replaceAll('\n', `\n${indent}`)}\n`;
+    return `${r.outcome.padEnd(10)} ${r.name}\n${indent}${pingUrlBlock(r.node, r.node.schedule, invokedAs).replaceAll('\n', `\n${indent}`)}\n`;
   }
   const token = r.outcome === 'created' && 'token' in r.node ? `  token ${r.node.token} (shown only this once; store it now)` : '';
   return `${r.outcome.padEnd(10)} ${r.name}${token}\n`;

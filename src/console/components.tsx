@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { State } from '../health/decide.ts';
 import { ENGINE_PLACEHOLDER } from './context.ts';
 import type { Placed } from './forms.ts';
-import { agoAndAt, duration, utc } from './format.ts';
+import { agoAndAt, atOn, duration, utc } from './format.ts';
 
 export const StateBadge = (p: { state: State; large?: boolean }) => (
   <span class={`state state-${p.state}${p.large ? ' state-large' : ''}`}>{p.state}</span>
@@ -20,6 +20,16 @@ export const Ago = (p: { at: Date | null; now: Date; never?: string; seconds?: b
   ) : (
     <span class="muted">{p.never ?? 'never'}</span>
   );
+
+/**
+ * A moment as agoAndAt's exact part ("03:24 UTC", with its date on another day than `now`'s), for a
+ * sentence that says itself how far off it is; its full UTC time on hover, as Ago's.
+ */
+export const AtOn = (p: { at: Date; now: Date; seconds?: boolean }) => (
+  <time datetime={p.at.toISOString()} title={utc(p.at)}>
+    {atOn(p.at, p.now, { seconds: p.seconds })}
+  </time>
+);
 
 /** How long something has lasted, with the moment it began underneath. */
 export const Lasting = (p: { since: Date; now: Date }) => (

@@ -66,3 +66,14 @@ export const unsentWithoutEmail = (error: unknown): boolean => typeof error === 
 
 /** What the console says of such a message, in the ledger and on the timeline. */
 export const NOT_SET_UP = 'email is not set up (SMTP unset)';
+
+/**
+ * A level that would reach nobody were it to fire `when`: nobody on call in its schedules, and
+ * nothing it names able to take a message. The engine records that and fires the step after it at
+ * once, or ends the escalation where none follows (`ends`).
+ */
+export const ReachesNobody = (p: { when: 'now' | 'then'; ends?: boolean }) => (
+  <span class="tag tag-nobody" title="Nobody is on call in its schedules, and nothing it names can take a message (by email nothing can while SMTP_URL is unset)">
+    reaches nobody {p.when} — {p.ends ? 'escalation ends there' : 'the next level fires at once'}
+  </span>
+);

@@ -58,17 +58,26 @@ export function isConnectionError(err: unknown): boolean {
   return CONNECTION_CODES.has(code) || SESSION_ENDED_CODES.has(code) || code.startsWith('08');
 }
 /**
- * Postgres cannot be reached, told apart from a client's socket failing (a request body cut off is
- * ECONNRESET too): a connect() or host lookup that failed, or a connection error (isConnectionError)
- * that is postgres.js's or the server's own (a lost or timed-out connection, SQLSTATE class 08, the
- * server's shutdowns). Not Node's socket codes from elsewhere, nor this process ending its own pool.
+ * postgres.js names the statement on every error it fails a query with (a `query` property, not
+ * enumerable), a Node socket error included; a socket error from anywhere else (a client's request
+ * body cut off is ECONNRESET too) has none.
+ */
+const failedAQuery = (err: object): boolean => 'query' in err;
+
+/**
+ * Postgres cannot be reached, told apart from a client's socket failing: a connect() or host
+ * lookup that failed, or a connection error (isConnectionError) that is postgres.js's or the
+ * server's own (a lost or timed-out connection, SQLSTATE class 08, the server's shutdowns), or a
+ * socket error postgres.js failed a query with (a connection reset mid-query: ECONNRESET on the
+ * read). Not Node's socket codes from elsewhere, nor this process ending its own pool.
  */
 export function isPostgresUnreachable(err: unknown): boolean {
   const code = sqlState(err);
   if (code === undefined) return false;
   const syscall = (err as { syscall?: unknown }).syscall;
   if (syscall === 'connect' || syscall === 'getaddrinfo') return true;
-  return isConnectionError(err) && !POOL_ENDED_CODES.has(code) && !SOCKET_CODES.has(code);
+  if (!isConnectionError(err) || POOL_ENDED_CODES.has(code)) return false;
+  return !SOCKET_CODES.has(code) || failedAQuery(err as object);
 }
 
 export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505';

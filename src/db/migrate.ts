@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../package-files.ts';
-import { createSql, ensureDatabase } from './client.ts';
+import { createSql, ensureDatabase, type Queryable } from './client.ts';
 import { LOCKS } from './locks.ts';
 
 const SQL_DIR = fileURLToPath(new URL('sql/', PACKAGE_ROOT));
@@ -13,6 +13,13 @@ export interface MigrationResult {
 /** The migration files this release ships, in the order they apply. */
 export async function knownMigrations(): Promise<string[]> {
   return (await readdir(SQL_DIR)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+}
+
+/** The migrations applied, by name; none where no engine ever migrated. */
+export async function appliedMigrations(sql: Queryable): Promise<string[]> {
+  const [table] = await sql<{ exists: boolean }[]>`select to_regclass('public.schema_migrations') is not null as exists`;
+  if (!table!.exists) return [];
+  return (await sql<{ name: string }[]>`select name from schema_migrations order by name`).map((r) => r.name);
 }
 
 /** What a caller hears of a migration run besides its result (the engine logs both). */

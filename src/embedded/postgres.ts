@@ -77,6 +77,14 @@ export async function runningEmbeddedUrl(dataDir: string): Promise<string | unde
   return urlOf((await readFile(paths.password, 'utf8')).trim(), port);
 }
 
+/** Whether an engine has made its Postgres cluster in this data directory (a half-made one is not it). */
+export async function hasCluster(dataDir: string): Promise<boolean> {
+  return stat(layout(dataDir).cluster).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** The last lines Postgres or initdb wrote, to quote in an error (never parsed for meaning). */
 async function logTail(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -245,7 +253,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (!guardedCommand(binaries.postgres, [], account).parentDeathSignal) {
       opts.log.warn('embedded postgres: no parent-death signal here (setpriv missing); if the engine is killed, Postgres runs on until the next start stops it');
     }
-    if (await stat(paths.cluster).then(() => false, () => true)) await launcher.initialize();
+    if (!(await hasCluster(opts.dataDir))) await launcher.initialize();
     else await launcher.clearLeftover();
     return await run(launcher);
   } finally {

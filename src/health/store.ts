@@ -2,13 +2,29 @@ import type postgres from 'postgres';
 import type { Queryable } from '../db/client.ts';
 import { LOCKS } from '../db/locks.ts';
 import { notifyAll } from '../db/notify.ts';
-import { LIVE_CHANNEL, nodeNotices } from '../live/model.ts';
+import { LIVE_CHANNEL, nodeNotices, reasonNotices } from '../live/model.ts';
 import { OUTBOX_CHANNEL } from '../outbox/store.ts';
 import { plainArray, textArray } from '../db/array-literal.ts';
 import { IntArrayReader } from '../db/int-array-reader.ts';
 import type { CronSchedule } from './cron-deadline.ts';
 import type { Checks, HeartbeatStatus, State } from './decide.ts';
 import type { DueCursor, DueRow, HealthWrite, NodeWalk, PassCursor, Reschedule } from './model.ts';
+
+
+/**
+ * NOTIFY channel the evaluator LISTENs on: nodes were made due now, so the leader judges them at
+ * once rather than at its next tick (up to LIFELINE_EVALUATOR_INTERVAL_MS). Sent in the
+ * transaction of the write that made them due (delivered at commit, dropped on rollback), by an
+ * ingest flush and by an operator's write that can change a decision: a maintenance window made
+ * or ended (one starting later: its start is the new earliest due time), a node's timing,
+ * schedule or labels edited. Named for the flush, its first sender, and
+ * kept so: an evaluator of the previous release, during a rolling upgrade, hears the others too.
+ */
+export const DUE_CHANNEL = 'lifeline_flushed';
+
+export async function announceDue(tx: Queryable): Promise<void> {
+  await tx`select pg_notify(${DUE_CHANNEL}, '')`;
+}
 
 /**
  * An instant as whole epoch milliseconds. An infinite one (none of the engine's writes makes one,
@@ -286,8 +302,12 @@ export async function writeTransitions(tx: Queryable, writes: HealthWrite[], now
     written,
     renamed.length === 0 ? undefined : reasonChanges(tx, renamed, now),
     tx`select pg_notify(${OUTBOX_CHANNEL}, '')`,
-    // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves it.
-    t.length === 0 ? undefined : notifyAll(tx, LIVE_CHANNEL, nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version })))),
+    // The live feed (console, GET /v1/events) hears of these at commit, in whichever process serves
+    // it: the new reasons after the transitions, as their events are.
+    notifyAll(tx, LIVE_CHANNEL, [
+      ...nodeNotices(t.map((x) => ({ nodeId: x.nodeId, version: x.version }))),
+      ...reasonNotices(renamed.map((w) => ({ nodeId: w.nodeId, version: w.expectedVersion + w.transitions.length }))),
+    ]),
   ]);
   return won;
 }

@@ -153,14 +153,17 @@ export function createHttp(deps: AppDeps): { app: Hono<AuthEnv>; fast: FastPath[
         {
           status: 503,
           description:
-            'Postgres does not answer, or, in a process with the notifier role and not the api role, the queues\' store does not answer or (`secret_key`) its LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key. Also from the moment the process is told to stop (SIGTERM, SIGINT), with `status: "draining"`, while it still serves for LIFELINE_DRAIN_MS: take it out of the balancer.',
+            'Postgres does not answer, or, in a process with the notifier role and not the api role, the queues\' store does not answer or (`secret_key`) its LIFELINE_SECRET_KEY cannot open the stored channel secrets; `down` names which, `warnings` what to do about the key. Also from the moment the process is told to stop (SIGTERM, SIGINT), with `status: "draining"`, while it still serves for LIFELINE_DRAIN_MS: take it out of the balancer. And while its start is still under way, with `status: "starting"`: it listens already, and holds other requests until the start completes.',
           body: 'Readiness',
         },
       ],
     }),
     async (c) => {
-      // Before any check: a balancer must move its traffic away while this process still serves it.
-      if (deps.draining?.()) return c.json({ status: 'draining', queue: deps.queue.name }, 503);
+      // Before any check: a balancer must not send traffic to a process whose start is still
+      // under way (the requests would wait for it), and must move it away from one that drains
+      // while it still serves it.
+      const notYet = deps.starting?.() ? 'starting' : deps.draining?.() ? 'draining' : undefined;
+      if (notYet) return c.json({ status: notYet, queue: deps.queue.name }, 503);
       const [pg, queue, key] = await Promise.allSettled([
         within(2000, ping(deps.sql)),
         within(2000, deps.queue.ping()),

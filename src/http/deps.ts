@@ -46,6 +46,8 @@ export interface AppDeps {
    * role, whose every webhook, Slack and PagerDuty page needs them. Default false.
    */
   secretKeyRequired?: boolean;
+  /** Whether the process's start is still under way (it listens before): /readyz then answers 503. Never, unless given. */
+  starting?: () => boolean;
   /** Whether the process is draining before it stops: /readyz then answers 503. Never, unless given. */
   draining?: () => boolean;
   /** LIFELINE_METRICS_TOKEN: the Bearer secret GET /metrics asks for; unset, /metrics is open. */

@@ -2,6 +2,8 @@
 // client to leave after its answer, while it keeps serving, so a balancer moves its traffic to
 // another replica before the port closes (ARCHITECTURE.md, "Draining before the port closes").
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { probeOf } from './probes.ts';
 
 /** How a drain ended: no connection open for QUIET_MS, or its window ran out with some still open. */
 export type DrainEnd = { by: 'quiet' } | { by: 'window'; open: number };
@@ -28,8 +30,6 @@ export const QUIET_MS = 1_000;
  */
 export const PROBE_GONE_MS = 30_000;
 
-const isReadyz = (url: string | undefined) => url !== undefined && /^\/readyz\/?(\?|$)/.test(url);
-
 export class HttpDrain {
   private started = false;
   private open = 0;
@@ -37,8 +37,15 @@ export class HttpDrain {
   private probedAt: number | undefined;
   /** Whether a /readyz 503 was answered since the drain began. */
   private probeTold = false;
-  /** Answers under way: told `Connection: close` when the drain begins. */
-  private readonly answering = new Set<ServerResponse>();
+  /**
+   * Answers under way, by connection: told `Connection: close` when the drain begins. Each leaves
+   * when it closes, and all of a connection's when that closes: node:http gives a response its
+   * socket only once the answers before it on the connection are sent, so the answers queued
+   * behind another on a pipelining connection never close once their client left. Not the
+   * request's close, as StartGate has: a request that was read closes at its body's end, before
+   * its answer is given.
+   */
+  private readonly answering = new Map<Socket, Set<ServerResponse>>();
   /** While a drain waits: told when the last connection closes, when a new one opens, and when a probe saw the 503. */
   private watch: { emptied(): void; entered(): void } | undefined;
 
@@ -61,11 +68,8 @@ export class HttpDrain {
   wrap(listener: (incoming: IncomingMessage, outgoing: ServerResponse) => void): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
     return (incoming, outgoing) => {
       if (this.started) outgoing.setHeader('connection', 'close');
-      else {
-        this.answering.add(outgoing);
-        outgoing.once('close', () => this.answering.delete(outgoing));
-      }
-      if (isReadyz(incoming.url)) {
+      else this.underWay(incoming.socket, outgoing);
+      if (probeOf(incoming.url) === 'readyz') {
         if (!this.started) this.probedAt = Date.now();
         outgoing.once('finish', () => {
           if (!this.started || outgoing.statusCode !== 503 || this.probeTold) return;
@@ -75,6 +79,23 @@ export class HttpDrain {
       }
       listener(incoming, outgoing);
     };
+  }
+
+  /** How many answers the drain would tell `Connection: close` if it began now. */
+  get answersUnderWay(): number {
+    let n = 0;
+    for (const answers of this.answering.values()) n += answers.size;
+    return n;
+  }
+
+  private underWay(socket: Socket, outgoing: ServerResponse): void {
+    const answers = this.answering.get(socket) ?? new Set<ServerResponse>();
+    if (!this.answering.has(socket)) {
+      this.answering.set(socket, answers);
+      socket.once('close', () => this.answering.delete(socket));
+    }
+    answers.add(outgoing);
+    outgoing.once('close', () => answers.delete(outgoing));
   }
 
   /** Counts `server`'s open connections, from before it listens. */
@@ -95,7 +116,7 @@ export class HttpDrain {
    */
   begin(windowMs: number, quietMs = QUIET_MS): Promise<DrainEnd> {
     this.started = true;
-    for (const outgoing of this.answering) {
+    for (const outgoing of [...this.answering.values()].flatMap((answers) => [...answers])) {
       outgoing.shouldKeepAlive = false;
       if (!outgoing.headersSent) outgoing.setHeader('connection', 'close');
     }

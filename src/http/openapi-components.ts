@@ -19,7 +19,7 @@ const ERRORS = {
   422: ['IdempotencyKeyReused', 'The Idempotency-Key was used for a different method, path or body (`idempotency_key_reused`).'],
   429: ['RateLimited', 'Too many requests or failed authentications for now (`rate_limited`); `Retry-After` says how many seconds to wait.'],
   500: ['Internal', 'Something failed on the server; it has been logged (`internal`, never a stack or SQL).'],
-  503: ['Unavailable', 'Postgres does not answer this process (`unavailable`); nothing was stored. `Retry-After` says how many seconds to wait.'],
+  503: ['Unavailable', 'Postgres does not answer this process, or its start is still under way and it holds LIFELINE_HELD_REQUESTS_MAX requests already, or its start failed (`unavailable`); nothing was stored. `Retry-After` says how many seconds to wait.'],
 } as const satisfies Record<number, readonly [string, string]>;
 
 export type ErrorStatus = keyof typeof ERRORS;
@@ -41,10 +41,10 @@ export const SECURITY_SCHEMES = {
   },
 } as const;
 
-/** Every 429 says when to try again (rate-limit.ts), and so does every 503 (errors.ts, postgresUnavailable). */
+/** Every 429 says when to try again (rate-limit.ts), and so does every 503 (errors.ts, postgresUnavailable; workers/listen.ts, StartGate). */
 const RETRY_AFTER: Partial<Record<ErrorStatus, Record<string, OpenAPIV3_1.HeaderObject>>> = {
   429: { 'Retry-After': { description: 'Seconds until the budget has room again.', schema: { type: 'integer', minimum: 1 } } },
-  503: { 'Retry-After': { description: 'Seconds to wait: a Postgres restart or failover takes a few.', schema: { type: 'integer', minimum: 1 } } },
+  503: { 'Retry-After': { description: 'Seconds to wait: a Postgres restart or failover takes a few, as does a start waiting on another, or the restart of a process whose start failed.', schema: { type: 'integer', minimum: 1 } } },
 };
 
 export const COMPONENTS = {

@@ -1,7 +1,7 @@
 import type { Acting } from '../audit/model.ts';
 import { audit } from '../audit/service.ts';
 import type { Clock } from '../clock.ts';
-import type { Sql, Tx } from '../db/client.ts';
+import type { Queryable, Sql, Tx } from '../db/client.ts';
 import { lockExisting } from '../db/named-rows.ts';
 import { conflict, notFound, Refusal, validationFailed, type ErrorDetail } from '../errors.ts';
 import type { State } from '../health/decide.ts';
@@ -439,15 +439,15 @@ export interface NewReason {
 /**
  * The most `reason_changed` lines one incident's timeline gets. A job whose output names the time,
  * or an agent whose failing checks come and go, gives a new reason at every run or heartbeat: the
- * node's reason keeps following it, the timeline stops at this many (a day of a 2-minute job's
- * changing errors is 720).
+ * node's reason keeps following it, the timeline keeps this many (a day of a 2-minute job's
+ * changing errors is 720), the last of them rewritten with each later change, so it says the latest.
  */
 export const REASON_NOTES_MAX = 50;
 
 /**
  * A node stays down (or degraded) for a new reason: its open incident of that category says so on
  * its timeline (`reason_changed`, with the state and the reason, at the evidence's time but never
- * before the incident opened). Nothing else: the same outage, so no page, no escalation step
+ * before the incident opened; past REASON_NOTES_MAX lines, in place of the newest). Nothing else: the same outage, so no page, no escalation step
  * released, no version moved (If-Match is for what someone acted on). No open incident (resolved
  * by hand, or none opened): nothing, as nobody follows a closed one.
  */
@@ -462,7 +462,7 @@ export async function noteNewReasons(tx: Tx, changes: NewReason[]): Promise<void
     const at = c.at < incident.opened_at ? incident.opened_at : c.at;
     entries.set(incident.id, { incident_id: incident.id, at, kind: 'reason_changed', detail: { node_state: c.state, reason: c.reason } });
   }
-  await store.addTimelineUpTo(tx, [...entries.values()], REASON_NOTES_MAX);
+  await store.addTimelineKeepingLast(tx, [...entries.values()], REASON_NOTES_MAX);
 }
 
 /**
@@ -615,16 +615,25 @@ async function holdFor(tx: Tx, incidents: IncidentRow[], now: Date): Promise<New
 
 /**
  * The policy each incident escalates by, as it reads now and locked against a change until commit
- * (see pendingEscalations). An incident whose policy was deleted since it opened follows its
- * node's policy, else the default one, as the node's next incident would: deleting a policy must
- * not end the escalation of an incident nobody has acknowledged.
+ * (see pendingEscalations); by policiesEscalating's rule.
  */
 async function escalatingPolicies(tx: Tx, incidents: IncidentRow[]): Promise<Map<string, PolicyRow>> {
-  const ids = [...new Set(incidents.flatMap((i) => (i.policy_id ? [i.policy_id] : [])))];
-  await sharePolicies(tx, ids, [...new Set(incidents.map((i) => i.node_id))]);
-  const own = await getPolicies(tx, ids);
+  await sharePolicies(tx, [...new Set(incidents.flatMap((i) => i.policy_id ?? []))], [...new Set(incidents.map((i) => i.node_id))]);
+  return policiesEscalating(tx, incidents);
+}
+
+/**
+ * The policy each incident's next step escalates by, as it reads now; incidents without one are
+ * absent. An incident whose policy was deleted since it opened follows its node's policy, else the
+ * default one, as the node's next incident would: deleting a policy must not end the escalation
+ * of an incident nobody has acknowledged. The engine reads it under a lock (escalatingPolicies);
+ * the console's incident page reads it as is, to say what comes next.
+ */
+export async function policiesEscalating(sql: Queryable, incidents: Array<Pick<IncidentRow, 'id' | 'node_id' | 'policy_id'>>): Promise<Map<string, PolicyRow>> {
+  const ids = [...new Set(incidents.flatMap((i) => i.policy_id ?? []))];
+  const own = await getPolicies(sql, ids);
   const orphans = incidents.filter((i) => i.policy_id && !own.has(i.policy_id));
-  const fallback = await policiesForNodes(tx, [...new Set(orphans.map((i) => i.node_id))]);
+  const fallback = await policiesForNodes(sql, [...new Set(orphans.map((i) => i.node_id))]);
   return new Map(
     incidents.flatMap((i) => {
       const policy = i.policy_id ? (own.get(i.policy_id) ?? fallback.get(i.node_id)) : undefined;

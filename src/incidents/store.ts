@@ -262,16 +262,23 @@ export async function addTimeline(tx: Queryable, entries: TimelineEntry[]): Prom
 }
 
 /**
- * Writes each entry unless its incident has `max` of its kind already. At most one entry per
- * incident: the count sees only rows written before this statement, not those it inserts, so two
- * entries of one incident at `max - 1` would both be written.
+ * Writes each entry, or, once its incident has `max` of its kind, puts it in place of the newest of
+ * them (its time and detail): the timeline stays at `max` lines of the kind and its last one is
+ * always the latest, which is what a resolve reads (endingsOf). At most one entry per incident: the
+ * count sees only rows written before this statement, not those it inserts, so two entries of one
+ * incident at `max - 1` would both be written.
  */
-export async function addTimelineUpTo(tx: Queryable, entries: TimelineEntry[], max: number): Promise<void> {
+export async function addTimelineKeepingLast(tx: Queryable, entries: TimelineEntry[], max: number): Promise<void> {
   if (entries.length === 0) return;
   const rows = await tx<{ incident_id: string }[]>`
-    insert into incident_timeline (incident_id, at, kind, detail) ${timelineRows(tx, entries)}
-    where (select count(*) from incident_timeline t where t.incident_id = v.incident_id and t.kind = v.kind) < ${max}
-    returning incident_id::text`;
+    with v as (${timelineRows(tx, entries)}),
+    c as (select v.*, (select count(*) from incident_timeline t where t.incident_id = v.incident_id and t.kind = v.kind) >= ${max} as at_cap from v),
+    added as (insert into incident_timeline (incident_id, at, kind, detail) select incident_id, at, kind, detail from c where not at_cap returning incident_id),
+    replaced as (
+      update incident_timeline t set at = c.at, detail = c.detail from c
+      where c.at_cap and t.id = (select l.id from incident_timeline l where l.incident_id = c.incident_id and l.kind = c.kind order by l.at desc, l.id desc limit 1)
+      returning t.incident_id)
+    select incident_id::text from added union all select incident_id::text from replaced`;
   await notifyAll(tx, LIVE_CHANNEL, incidentNotices(rows.map((r) => r.incident_id)));
 }
 
@@ -325,16 +332,36 @@ export async function countNotes(sql: Queryable, id: string): Promise<number> {
   return row!.n;
 }
 
+/** What a resolve's message reads of an incident's timeline: see endingsOf. */
+export interface Ending {
+  /** The note it was resolved with, if any. */
+  note?: string;
+  /** The latest reason its node changed to while it was open (its last `reason_changed` line, as lastReasonOf), if any. */
+  lastReason?: string;
+}
+
 /**
- * The note each of these incidents was resolved with, for those resolved with one. An incident is
- * resolved once, so it has at most one `resolved` entry; the index on (incident_id, id) finds it.
+ * How each of these incidents ended, as its timeline says: the note it was resolved with, and the
+ * last reason its node gave while it was open. An incident is resolved once, so it has at most one
+ * `resolved` entry; the index on (incident_id, id) finds each kind's rows, `reason_changed` at most
+ * REASON_NOTES_MAX of them. The last reason is the last `reason_changed` line by (at, id), the
+ * timeline's order: the console's incident page reads it from the timeline it shows (lastReasonOf).
  */
-export async function resolutionNotes(sql: Queryable, ids: string[]): Promise<Map<string, string>> {
+export async function endingsOf(sql: Queryable, ids: string[]): Promise<Map<string, Ending>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<{ incident_id: string; note: string }[]>`
-    select incident_id, detail->>'note' as note from incident_timeline
-    where incident_id = any(${ids}::uuid[]) and kind = 'resolved' and detail ? 'note'`;
-  return new Map(rows.map((r) => [r.incident_id, r.note]));
+  const rows = await sql<{ incident_id: string; note: string | null; reason: string | null }[]>`
+    select distinct on (incident_id, kind) incident_id, detail->>'note' as note, case when kind = 'reason_changed' then detail->>'reason' end as reason
+    from incident_timeline
+    where incident_id = any(${ids}::uuid[]) and (kind = 'resolved' and detail ? 'note' or kind = 'reason_changed')
+    order by incident_id, kind, at desc, id desc`;
+  const out = new Map<string, Ending>();
+  for (const r of rows) {
+    const ending = out.get(r.incident_id) ?? {};
+    if (r.reason !== null) ending.lastReason = r.reason;
+    else if (r.note !== null) ending.note = r.note;
+    out.set(r.incident_id, ending);
+  }
+  return out;
 }
 
 /** An acknowledgement's key among acknowledgingPeople's: its incident and its instant. */

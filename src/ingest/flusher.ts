@@ -9,7 +9,8 @@ import { blamesRows, isolateRefused } from './isolate.ts';
 import type { CoalescedHeartbeat, IngestState } from './model.ts';
 import { planRuns, type PingEvent } from '../jobs/model.ts';
 import { openRuns, writeRuns } from '../jobs/store.ts';
-import { advanceCoverage, announceFlush, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats, type Written } from './store.ts';
+import { announceDue } from '../health/store.ts';
+import { advanceCoverage, leaveCoverage, resetAfterGap, shareHeartbeatWrites, writeHeartbeats, type Written } from './store.ts';
 
 /**
  * Silence longer than this with no ingest process flushing means the engine could not hear its
@@ -137,7 +138,7 @@ export class IngestFlusher {
 
   /**
    * One flush transaction: the watermark, then the heartbeats as `write` stores them, then the
-   * pings' runs, then the evaluator's notice if the flush made nodes due (see announceFlush).
+   * pings' runs, then the evaluator's notice if the flush made nodes due.
    * What it set aside is logged and counted once it has committed: a flush rolled back set nothing
    * aside (its batch and pings go back in the buffer), and the flush that writes them again would
    * say each a second time.
@@ -158,7 +159,13 @@ export class IngestFlusher {
         await resetAfterGap(tx, at);
       }
       if (pings.length) await this.writePings(tx, pings, at, setAside);
-      if (written.woken > 0 || pings.length > 0 || gapFrom) await announceFlush(tx);
+      // Evaluators hear (on commit) that this flush made nodes due (heartbeats that may recover or
+      // degrade a node, pings' runs, every node after a gap), so they are judged now, not at the
+      // next interval. Only such a flush: one that woke nothing changed no due time, so a pass
+      // after it would read only nodes the evaluator's own timer already wakes it for. A deadline
+      // waiting on the watermark is among those: it is looked at again every WATERMARK_RECHECK_MS
+      // by its own due time, and a pass before that does not read it.
+      if (written.woken > 0 || pings.length > 0 || gapFrom) await announceDue(tx);
       return written;
     });
     for (const said of setAside) this.say(said);

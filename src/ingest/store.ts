@@ -76,7 +76,7 @@ export async function writeHeartbeats(tx: Queryable, batch: CoalescedHeartbeat[]
 
 /**
  * What a flush stored: how many heartbeats, the nodes whose kept failure ingest must carry on
- * (stillRecovering), and how many nodes it made due (announceFlush tells the evaluator only then).
+ * (stillRecovering), and how many nodes it made due (the flush tells the evaluator only then).
  */
 export interface Written {
   written: number;
@@ -183,20 +183,6 @@ export async function advanceCoverage(
 export async function resetAfterGap(tx: Queryable, now: Date): Promise<void> {
   await tx`update node_heartbeats set ok_streak = 0 where ok_streak <> 0 and last_heartbeat_at < ${now}`;
   await tx`update node_due set due_at = ${now}, wake = wake + 1`;
-}
-
-export const FLUSH_CHANNEL = 'lifeline_flushed';
-
-/**
- * Tells evaluators (on commit) that this flush made nodes due (heartbeats that may recover or
- * degrade a node, pings' runs, every node after a gap), so they are judged now, not at the next
- * interval. Sent only by such a flush: one that woke nothing changed no due time, so a pass after
- * it would read only nodes the evaluator's own timer already wakes it for. A deadline waiting on
- * the watermark is among those: it is looked at again every WATERMARK_RECHECK_MS by its own due
- * time, and a pass before that does not read it.
- */
-export async function announceFlush(tx: Queryable): Promise<void> {
-  await tx`select pg_notify(${FLUSH_CHANNEL}, '')`;
 }
 
 export async function leaveCoverage(sql: Queryable, instanceId: string): Promise<void> {

@@ -2,6 +2,7 @@
 // rows. Pure: the open runs and the pings arrive as arguments.
 
 import { isUtc } from '../local-time.ts';
+import { boundaryAtOrAfter } from '../utf8-boundary.ts';
 
 /** What a ping says: /start, a success (/ or /0), a failure (/fail or /1…255), or a /log message. */
 export type PingKind = 'start' | 'success' | 'failure' | 'log';
@@ -150,13 +151,6 @@ export function planRuns(pings: PingEvent[], open: OpenRun[]): RunWrites {
   return { inserts, updates: [...updated.values()], runStarted };
 }
 
-/** `body` from its first character boundary at or after `from` (a UTF-8 continuation byte, 10xxxxxx, is the middle of one). */
-function fromBoundary(body: Uint8Array, from: number): Uint8Array {
-  let start = Math.max(0, from);
-  while (start < body.length && (body[start]! & 0xc0) === 0x80) start += 1;
-  return body.subarray(start);
-}
-
 /**
  * Room at the start of a kept output that was cut for the line saying so (cutLine: under 120
  * bytes), so that line and the end after it are at most KEPT_OUTPUT_BYTES together.
@@ -227,12 +221,12 @@ export class OutputTail {
    */
   text(unread = false): string | null {
     // Held from the middle of the output, the buffer may start inside a character: from its next one.
-    const from = this.pushed > this.end ? this.end - fromBoundary(this.buffer.subarray(0, this.end), 0).length : 0;
+    const from = this.pushed > this.end ? boundaryAtOrAfter(this.buffer.subarray(0, this.end), 0) : 0;
     const decoded = Buffer.from(this.buffer.buffer, from, this.end - from).toString('utf8').replaceAll('\u0000', '\uFFFD');
     const held = Buffer.from(decoded, 'utf8');
     const dropped = this.pushed - this.end + from;
     if (!unread && dropped === 0 && held.length <= KEPT_OUTPUT_BYTES) return held.length === 0 ? null : decoded;
-    const kept = fromBoundary(held, held.length - (KEPT_OUTPUT_BYTES - CUT_LINE_ROOM));
+    const kept = held.subarray(boundaryAtOrAfter(held, held.length - (KEPT_OUTPUT_BYTES - CUT_LINE_ROOM)));
     return cutLine(dropped + held.length - kept.length, unread) + Buffer.from(kept).toString('utf8');
   }
 }

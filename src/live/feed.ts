@@ -3,7 +3,7 @@ import { getIncidents } from '../incidents/store.ts';
 import { incidentView } from '../incidents/view.ts';
 import type { Logger } from '../logger.ts';
 import { LIVE_CHANNEL, parseNotice, type EventType, type LiveEvent, type Notice } from './model.ts';
-import { readTransitions } from './store.ts';
+import { readReasons, readTransitions } from './store.ts';
 
 export interface Subscriber {
   types: ReadonlySet<EventType>;
@@ -15,7 +15,7 @@ export interface Subscriber {
 
 /**
  * The api process's end of the live feed. Writers in any process NOTIFY ids when they commit a
- * transition or an incident change (src/live/model.ts); this LISTENs, reads the rows those ids name
+ * transition, a node's new reason or an incident change (src/live/model.ts); this LISTENs, reads the rows those ids name
  * once per burst, whatever the number of subscribers, and hands each subscriber the events of the
  * types it asked for. Nothing is read while nobody listens. There is no replay: a subscriber that
  * reconnects re-reads what it shows (the console does so on every connection).
@@ -25,6 +25,8 @@ export class LiveFeed {
   private pending: Notice[] = [];
   private draining = false;
   private closed = false;
+  /** A notice this version cannot read (a later release's) is warned of once, not at every one. */
+  private warnedUnread = false;
 
   constructor(
     private readonly sql: Sql,
@@ -68,7 +70,8 @@ export class LiveFeed {
     if (this.subscribers.size === 0) return;
     const notice = parseNotice(payload);
     if (!notice) {
-      this.log.warn({ channel: LIVE_CHANNEL }, 'ignored a live notice this version cannot read');
+      if (!this.warnedUnread) this.log.warn({ channel: LIVE_CHANNEL }, 'ignoring live notices this version cannot read (a later release sends them; upgrade this process)');
+      this.warnedUnread = true;
       return;
     }
     this.pending.push(notice);
@@ -97,10 +100,13 @@ export class LiveFeed {
 
   private async read(notices: Notice[]): Promise<LiveEvent[]> {
     const changes = notices.flatMap((n) => (n.kind === 'nodes' ? n.changes : []));
+    const renamed = notices.flatMap((n) => (n.kind === 'reasons' ? n.changes : []));
     const ids = [...new Set(notices.flatMap((n) => (n.kind === 'incidents' ? n.ids : [])))];
-    const [transitions, incidents] = await Promise.all([readTransitions(this.sql, changes), getIncidents(this.sql, ids)]);
+    const [transitions, reasons, incidents] = await Promise.all([readTransitions(this.sql, changes), readReasons(this.sql, renamed), getIncidents(this.sql, ids)]);
+    // A node's new reason after its transitions: the evaluator writes it after them, at their version.
     return [
       ...transitions.map((data): LiveEvent => ({ type: 'node.state_changed', data })),
+      ...reasons.map((data): LiveEvent => ({ type: 'node.reason_changed', data })),
       ...ids.flatMap((id): LiveEvent[] => {
         const row = incidents.get(id);
         return row ? [{ type: 'incident.changed', data: incidentView(row) }] : [];

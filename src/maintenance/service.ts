@@ -23,7 +23,7 @@ async function resolveNodes(tx: Tx, refs: string[], problems: ErrorDetail[]): Pr
 /**
  * A new window over the nodes `node_ids` names (ids or names) and those carrying all its labels.
  * The nodes it covers are woken at its start in the same transaction, so the evaluator moves them
- * into `maintenance` within a tick of it instead of at their next deadline.
+ * into `maintenance` at its start (at once for one begun now) instead of at their next deadline.
  */
 export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, acting: Acting): Promise<MaintenanceRow> {
   return sql.begin(async (tx) => {
@@ -42,7 +42,7 @@ export async function createWindow(sql: Sql, input: NewMaintenance, now: Date, a
 
 /**
  * Ends a window now (one not yet begun is cancelled: it ends where it starts) and wakes the nodes
- * it covered, so they leave `maintenance` within a tick. The window is kept. One already over
+ * it covered, so they leave `maintenance` at once. The window is kept. One already over
  * (isOverAt) is left as it is, with no audit entry and no wake: `ended` is false. Undefined when
  * there is no such window.
  */

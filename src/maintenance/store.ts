@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client.ts';
+import { announceDue } from '../health/store.ts';
 import type { MaintenanceFilter, MaintenanceRow, MaintenanceSpan, NewMaintenance, WindowAhead } from './model.ts';
 
 const COLUMNS = ['id', 'node_ids', 'labels', 'starts_at', 'ends_at', 'reason', 'time_zone', 'created_at'];
@@ -202,12 +203,21 @@ export async function endMaintenance(tx: Queryable, id: string, now: Date): Prom
 /**
  * Makes the evaluator look at every node the window covers at `at` (its start when created, now
  * when ended), in the caller's transaction. Bumping `wake` keeps an evaluator that read the node
- * before this commit from pushing the due time back over it.
+ * before this commit from pushing the due time back over it. When the window covers a node, the
+ * evaluator is told at commit, so an operator starting or ending a window sees its nodes move at
+ * once, not at the evaluator's next tick; so too for a window starting later: the pass that notice
+ * brings reads its start as the earliest due time and sleeps until it, where the evaluator had set
+ * its sleep before the window existed (up to LIFELINE_EVALUATOR_INTERVAL_MS, 50 s late for a window
+ * starting 10 s after it was made with a 60 s interval).
  */
 export async function wakeCoveredNodes(tx: Queryable, w: Pick<MaintenanceRow, 'node_ids' | 'labels'>, at: Date): Promise<void> {
-  await tx`
-    update node_due d set due_at = least(d.due_at, ${at}), wake = d.wake + 1
-    from (select ${w.node_ids}::uuid[] as node_ids, ${tx.json(w.labels)}::jsonb as labels) m
-    join nodes n on ${covers(tx)}
-    where d.node_id = n.id`;
+  const [{ woken }] = (await tx`
+    with woken as (
+      update node_due d set due_at = least(d.due_at, ${at}), wake = d.wake + 1
+      from (select ${w.node_ids}::uuid[] as node_ids, ${tx.json(w.labels)}::jsonb as labels) m
+      join nodes n on ${covers(tx)}
+      where d.node_id = n.id
+      returning 1)
+    select exists (select from woken) as woken`) as unknown as [{ woken: boolean }];
+  if (woken) await announceDue(tx);
 }

@@ -63,11 +63,12 @@ export async function createNode(sql: Sql, request: NodeRequest, now: Date, acti
 }
 
 /**
- * Changes settings, name or labels; the evaluator judges the node afresh at its next tick. The
- * fields given in `schedule` go over the stored schedule, read with the row locked in the same
- * transaction: two requests editing different fields of one schedule each merge over the other's
- * result, where reading it first lost one of them. The schedule it leaves is checked there too, as
- * is one of the versions an If-Match lists (`expected`, checkVersion).
+ * Changes settings, name or labels; the evaluator judges the node afresh as this commits (the
+ * store's updateNode says which changes tell it). The fields given in `schedule` go over the
+ * stored schedule, read with the row locked in the same transaction: two requests editing
+ * different fields of one schedule each merge over the other's result, where reading it first lost
+ * one of them. The schedule it leaves is checked there too, as is one of the versions an If-Match
+ * lists (`expected`, checkVersion).
  */
 export async function updateNode(sql: Sql, id: string, change: NodeChange, now: Date, acting: Acting, report: KeepReport, expected?: readonly number[]): Promise<NodeRow> {
   return (await changeNode(sql, id, change, now, acting, report, expected)).node;

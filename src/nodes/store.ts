@@ -2,6 +2,7 @@ import type { Queryable } from '../db/client.ts';
 import { isUuid } from '../db/ids.ts';
 import type { CronSchedule } from '../health/cron-deadline.ts';
 import type { State } from '../health/decide.ts';
+import { announceDue } from '../health/store.ts';
 import type { ComponentSpec } from '../statuspages/model.ts';
 import type { LabelPair, NewNode, NodePatch, NodeRef, NodeRow, NodeSettings, TransitionRow } from './model.ts';
 
@@ -276,8 +277,11 @@ export async function lockEditable(tx: Queryable, id: string): Promise<(Required
 }
 
 /**
- * Returns false when there is no such node. Changed settings are re-judged at the next tick. Only
- * for a patch that changes something (updateNode's service skips one that does not).
+ * Returns false when there is no such node. The node is due at once; when what changed is what
+ * the evaluator's decision reads (its timing, its schedule, its labels, by which a maintenance
+ * window may cover it), the evaluator is told at commit, so a new interval, grace or schedule is
+ * judged then, not at its next tick; a new name, policy or ping key changes no decision. Only for
+ * a patch that changes something (updateNode's service skips one that does not).
  */
 export async function updateNode(tx: Queryable, id: string, patch: NodePatch, now: Date): Promise<boolean> {
   const columns = Object.keys(patch) as (keyof NodePatch)[];
@@ -292,9 +296,15 @@ export async function updateNode(tx: Queryable, id: string, patch: NodePatch, no
       update nodes set schedule_since = ${now}
       where id = ${id} and (schedule->>'cron', schedule->>'time_zone') is distinct from (${patch.schedule?.cron ?? null}::text, ${patch.schedule?.time_zone ?? null}::text)`;
   }
-  const rows = await tx`update nodes set ${tx(values, ...columns, 'updated_at')} where id = ${id} returning id`;
-  if (rows.length === 0) return false;
+  // The joined row is the node as it was before this update.
+  const [row] = await tx<{ judged: boolean }[]>`
+    update nodes n set ${tx(values, ...columns, 'updated_at')}
+    from nodes was where n.id = ${id} and was.id = n.id
+    returning (n.heartbeat_interval_seconds, n.grace_seconds, n.failures_for_down, n.successes_for_recovery, n.schedule, n.labels)
+      is distinct from (was.heartbeat_interval_seconds, was.grace_seconds, was.failures_for_down, was.successes_for_recovery, was.schedule, was.labels) as judged`;
+  if (!row) return false;
   await tx`update node_due set due_at = ${now}, wake = wake + 1 where node_id = ${id}`;
+  if (row.judged) await announceDue(tx);
   return true;
 }
 
@@ -448,14 +458,14 @@ export async function nodeStates(sql: Queryable, nodeIds: string[]): Promise<Map
   return new Map(rows.map((r) => [r.node_id, r.state]));
 }
 
-/** Each node's labels, health state now (null before its first judgement) and whether it is a scheduled job, for messages. */
+/** Each node's labels, health state and reason now (null before its first judgement) and whether it is a scheduled job, for messages. */
 export async function nodesLabelsAndStates(
   sql: Queryable,
   nodeIds: string[],
-): Promise<Map<string, { labels: Record<string, string>; state: State | null; scheduled: boolean }>> {
+): Promise<Map<string, { labels: Record<string, string>; state: State | null; reason: string | null; scheduled: boolean }>> {
   if (nodeIds.length === 0) return new Map();
-  const rows = await sql<{ id: string; labels: Record<string, string>; state: State | null; scheduled: boolean }[]>`
-    select n.id, n.labels, h.state, n.schedule is not null as scheduled
+  const rows = await sql<{ id: string; labels: Record<string, string>; state: State | null; reason: string | null; scheduled: boolean }[]>`
+    select n.id, n.labels, h.state, h.reason, n.schedule is not null as scheduled
     from nodes n left join node_health h on h.node_id = n.id where n.id = any(${nodeIds}::uuid[])`;
-  return new Map(rows.map((r) => [r.id, { labels: r.labels, state: r.state, scheduled: r.scheduled }]));
+  return new Map(rows.map((r) => [r.id, { labels: r.labels, state: r.state, reason: r.reason, scheduled: r.scheduled }]));
 }

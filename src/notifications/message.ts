@@ -3,12 +3,13 @@ import { actionLinkUrl, incidentPageUrl, signActionLink, type LinkAction } from 
 import { actorNames } from '../incidents/actor-names.ts';
 import type { IncidentRow } from '../incidents/model.ts';
 import { actorText } from '../incidents/shown-actor.ts';
-import { getIncidents, pagesOf, resolutionNotes, type PageEntry } from '../incidents/store.ts';
+import { endingsOf, getIncidents, pagesOf, type PageEntry } from '../incidents/store.ts';
+import { reasonNow } from '../incidents/still-failing.ts';
 import { incidentView } from '../incidents/view.ts';
 import { nodesLabelsAndStates } from '../nodes/store.ts';
 import { scheduleNames } from '../oncall/store-schedules.ts';
 import { messageReaders } from '../oncall/store-users.ts';
-import { deliveryId, isPageEvent, pageStep, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
+import { deliveryId, isPageEvent, pageStep, shownPeople, type ActionLinks, type DeliveryRow, type Notification, type PriorPage } from './model.ts';
 
 // What a ledger row says when it is sent: the incident as it is now, its node, and the links that
 // act on it as the recipient.
@@ -67,12 +68,7 @@ function escalationOf(d: DeliveryRow, incident: IncidentRow, pages: PageEntry[],
 function pagedBy(d: DeliveryRow, pages: PageEntry[], schedules: ReadonlyMap<string, string>): Notification['paged'] {
   const entry = pages.find((p) => p.step === pageStep(d.event_key));
   if (!entry) return undefined;
-  const people = entry.people.map((u) => ({
-    user_id: u.user_id,
-    name: u.name ?? 'someone',
-    ...(u.schedule_id !== undefined ? { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id) ?? null } : {}),
-  }));
-  return { people, channels: entry.channels };
+  return { people: shownPeople(entry.people, schedules, 'someone'), channels: entry.channels };
 }
 
 /**
@@ -89,16 +85,19 @@ const isPage = (d: DeliveryRow) => isPageEvent(d.event);
 
 /**
  * The message for each ledger row whose incident still exists: two queries however many rows (the
- * incidents; their nodes' labels and states), a third for the notes when some rows are resolves, a
+ * incidents; their nodes' labels, states and reasons), a third for their notes and last reasons, a
  * fourth for the names of API keys that acted, a fifth for the pages when some rows are pages, a
  * sixth for the readers' time zones and channels' owners and the policies' lengths, all five at
  * once; then a seventh for the schedules those pages went through, when they went through any.
  */
 export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], links?: LinkSigning): Promise<Map<string, Notification>> {
   const incidents = await getIncidents(sql, [...new Set(rows.map((d) => d.incident_id))]);
-  const [nodes, notes, keyNames, pages, readers] = await Promise.all([
+  const [nodes, endings, keyNames, pages, readers] = await Promise.all([
     nodesLabelsAndStates(sql, [...new Set([...incidents.values()].map((i) => i.node_id))]),
-    resolutionNotes(sql, [...new Set(rows.filter((d) => d.event === 'resolved').map((d) => d.incident_id))]),
+    // Every incident's, not only resolved ones': any message whose node has left the state it
+    // opened for (resolved, or in maintenance, or unknown) says the last reason the outage had
+    // (reasonNow), as the console does. At most REASON_NOTES_MAX lines each.
+    endingsOf(sql, [...incidents.keys()]),
     actorNames(sql, [...incidents.values()].flatMap((i) => [i.acknowledged_by, i.resolved_by])),
     pagesOf(sql, [...new Set(rows.filter(isPage).map((d) => d.incident_id))]),
     messageReaders(sql, {
@@ -126,7 +125,9 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       messageId: d.id,
       event: d.event,
       occurredAt: d.occurred_at.toISOString(),
-      reason: incident.reason,
+      // What the node fails with now, not what it opened with: a later page is read by someone who
+      // must act on what the node says now (reasonNow). `incident.reason` keeps the opening one.
+      reason: reasonNow(incident, nodes.get(incident.node_id), endings.get(incident.id)?.lastReason),
       incident: incidentView(incident),
       // A deleted node's incident still names it; its labels went with it.
       node: { id: incident.node_id, name: incident.node_name, labels: nodes.get(incident.node_id)?.labels ?? {} },
@@ -145,7 +146,8 @@ export async function notificationsFor(sql: Queryable, rows: DeliveryRow[], link
       n.links = linksFor(links, d, reader, incident);
       n.incidentUrl = incidentPageUrl(links.publicUrl, incident.id);
     }
-    if (d.event === 'resolved' && notes.has(incident.id)) n.note = notes.get(incident.id)!;
+    const note = endings.get(incident.id)?.note;
+    if (d.event === 'resolved' && note !== undefined) n.note = note;
     out.set(d.id, n);
   }
   return out;

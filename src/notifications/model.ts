@@ -19,7 +19,11 @@ export interface Notification {
   event: IncidentEvent;
   /** RFC 3339 ms UTC: when the incident event happened, not when it is delivered. */
   occurredAt: string;
-  /** Why the node changed state, e.g. "no heartbeat for 1m30s". */
+  /**
+   * Why the node is failing, e.g. "no heartbeat for 1m30s": as it says when the message is built
+   * (reasonNow), so a page after the opening one says what the node says now, a resolve the last
+   * reason the outage had. `incident.reason` is the one it opened with.
+   */
   reason: string | null;
   incident: IncidentView;
   node: NotifiedNode;
@@ -77,6 +81,19 @@ export interface Notification {
  * was deleted) beside its id.
  */
 export type ShownPagedPerson = PagedPerson & { name: string; schedule_name?: string | null };
+
+/**
+ * People a level names (`unnamed` for one whose name is not known), each with the name of the
+ * schedule that put them on it (`schedules`: by id, as scheduleNames reads them): whom a page's
+ * message says it reached, and whom the incident page says the next level pages.
+ */
+export function shownPeople(people: readonly PagedPerson[], schedules: ReadonlyMap<string, string>, unnamed: string): ShownPagedPerson[] {
+  return people.map((u) => ({
+    user_id: u.user_id,
+    name: u.name ?? unnamed,
+    ...(u.schedule_id !== undefined ? { schedule_id: u.schedule_id, schedule_name: schedules.get(u.schedule_id) ?? null } : {}),
+  }));
+}
 
 /** A level paged before an escalation: whom it named, as people read them, and when. */
 export interface PriorPage {

@@ -36,6 +36,12 @@ export async function hasDefaultPolicy(sql: Queryable): Promise<boolean> {
   return row!.found;
 }
 
+/** The default escalation policy, the one every node without its own follows; undefined while none is. */
+export async function getDefaultPolicy(sql: Queryable): Promise<PolicyRow | undefined> {
+  const [row] = await sql<PolicyRow[]>`select ${sql(COLUMNS)} from escalation_policies where is_default`;
+  return row;
+}
+
 /** Policies by id, for a batch of incidents (one query). */
 export async function getPolicies(sql: Queryable, ids: string[]): Promise<Map<string, PolicyRow>> {
   if (ids.length === 0) return new Map();

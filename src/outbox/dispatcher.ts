@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { Events } from '../events.ts';
 import type { Sql } from '../db/client.ts';
-import type { OutboxEvent } from './topics.ts';
-import { buryOutbox, claimOutbox, deferOutbox, deleteOutbox, reclaimOutbox } from './store.ts';
+import { buryOutbox, type ClaimedEvent, claimOutbox, deferOutbox, deleteOutbox, reclaimOutbox } from './store.ts';
 import type { Logger } from '../logger.ts';
 import type { HandlerRegistry } from './registry.ts';
 
@@ -52,7 +51,7 @@ export class OutboxDispatcher {
    */
   async runOnce(): Promise<number> {
     const now = this.deps.clock.now();
-    let claimed: OutboxEvent[] = [];
+    let claimed: ClaimedEvent[] = [];
     const after: Array<() => Promise<void>> = [];
     try {
       await this.deps.sql.begin(async (tx) => {
@@ -76,7 +75,7 @@ export class OutboxDispatcher {
     const { sql, registry, clock } = this.deps;
     const now = clock.now();
     const after: Array<() => Promise<void>> = [];
-    let event: OutboxEvent | undefined;
+    let event: ClaimedEvent | undefined;
     try {
       await sql.begin(async (tx) => {
         event = await reclaimOutbox(tx, id);
@@ -125,9 +124,14 @@ export class OutboxDispatcher {
     }
   }
 
-  private completed(events: OutboxEvent[], now: Date): void {
+  /**
+   * Latency from when each event came due, not when it was written: an escalation timer written
+   * an hour ahead measured from its writing landed past the histogram's last bucket (60 s), and its
+   * p99 read the escalation delay rather than how late the dispatcher was.
+   */
+  private completed(events: ClaimedEvent[], now: Date): void {
     for (const e of events) {
-      this.events.emit('outbox.event', e.topic, 'handled', Math.max(0, (now.getTime() - e.created_at.getTime()) / 1000));
+      this.events.emit('outbox.event', e.topic, 'handled', Math.max(0, (now.getTime() - e.due_at.getTime()) / 1000));
     }
   }
 }

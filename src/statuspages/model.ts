@@ -315,6 +315,11 @@ export interface IncidentView {
   severity: Severity;
   /** `acknowledged` once every incident in the entry is. */
   status: 'open' | 'acknowledged';
+  /**
+   * With `show_nodes`, when the node's incident opened; without, when its components' ongoing
+   * outage of that kind began (the start their Recent incidents entry gives), which may be before
+   * any of its incidents opened: a node back up since went down first.
+   */
   opened_at: string;
   acknowledged_at: string | null;
 }
@@ -504,18 +509,29 @@ function incidentWord(category: Category, components: readonly string[], statusO
  * is an entry under its own title (which names its node). Without, the title says only what and
  * where ("Outage in API"), and the incidents that read the same are one entry: since the earliest,
  * acknowledged once all of them are; how many nodes is not said, as the page says nothing of a
- * component's size. An incident whose node is
+ * component's size. Such an entry starts where its components' ongoing entry under Recent
+ * incidents does (`ongoingSince`, by component index and kind): the component's outage, which may
+ * have begun with a node back up since; with names shown an entry is one node's, since its
+ * incident opened. An incident whose node is
  * in maintenance now is left out: its component already reads "Maintenance", and "Outage in API"
  * beside it would say two things at once (it is listed again if the node is still down when the
  * window ends).
  */
-function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[]>, incidents: readonly OpenIncident[], statusOf: ReadonlyMap<string, Status>): IncidentView[] {
+function incidentViews(
+  page: StatusPage,
+  members: ReadonlyArray<readonly Member[]>,
+  incidents: readonly OpenIncident[],
+  statusOf: ReadonlyMap<string, Status>,
+  ongoingSince: ReadonlyMap<string, number>,
+): IncidentView[] {
   const componentsOf = new Map<string, string[]>();
+  const indicesOf = new Map<string, number[]>();
   members.forEach((list, i) =>
     list.forEach((m) => {
       if (m.state === 'maintenance') return;
       const names = componentsOf.get(m.id) ?? [];
       if (!names.includes(page.components[i]!.name)) componentsOf.set(m.id, [...names, page.components[i]!.name]);
+      indicesOf.set(m.id, [...(indicesOf.get(m.id) ?? []), i]);
     }),
   );
   const entries = new Map<string, IncidentView>();
@@ -526,18 +542,20 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
     const key = page.show_nodes ? `${incident.node_id} ${incident.category}` : title;
     const entry = entries.get(key);
     const acknowledged = incident.acknowledged_at ? iso(incident.acknowledged_at) : null;
+    const starts = page.show_nodes ? [] : indicesOf.get(incident.node_id)!.flatMap((i) => ongoingSince.get(ongoingKey(i, incident.category)) ?? []);
+    const opened = iso(starts.length ? Math.min(...starts) : incident.opened_at.getTime());
     if (!entry) {
       entries.set(key, {
         title,
         components,
         severity: CATEGORIES[incident.category].severity,
         status: incident.status,
-        opened_at: iso(incident.opened_at),
+        opened_at: opened,
         acknowledged_at: acknowledged,
       });
       continue;
     }
-    if (iso(incident.opened_at) < entry.opened_at) entry.opened_at = iso(incident.opened_at);
+    if (opened < entry.opened_at) entry.opened_at = opened;
     if (incident.status === 'open' || entry.status === 'open') {
       entry.status = 'open';
       entry.acknowledged_at = null;
@@ -557,6 +575,9 @@ function incidentViews(page: StatusPage, members: ReadonlyArray<readonly Member[
 export const PAST_DAYS = 14;
 export const PAST_MAX = 20;
 
+/** A component's (by index) ongoing entry of a kind, as pastIncidentViews gives their starts. */
+const ongoingKey = (component: number, category: Category) => `${component} ${category}`;
+
 /** Where "Recent incidents" starts at `now`: an incident open at any time since is listed. */
 export function pastSince(now: number): number {
   return now - PAST_DAYS * DAY_MS;
@@ -572,6 +593,11 @@ export interface Away {
 interface Piece extends Away {
   node: string;
   category: Category;
+  /**
+   * The last piece of an incident resolved since: nothing of it follows. Its end is the resolution,
+   * or the start of a window the incident was resolved in (down 08:40–08:48, a window from 08:45).
+   */
+  resolved: boolean;
 }
 
 /** What of [start, end) is outside `away` (in start order, not overlapping). */
@@ -608,6 +634,10 @@ interface Span {
   out: number;
   nodes: Set<string>;
   pieces: Piece[];
+  /** Whether its `end` so far is where an incident ended, resolved (not a window's start the incident stayed open through, nor still open). */
+  resolved: boolean;
+  /** Where its latest stretch after a resolution began: its pieces and time out before it. */
+  since: { pieces: number; end: number; out: number } | null;
 }
 
 /**
@@ -660,7 +690,7 @@ const wholly = (allOut: number, out: number) => allOut > 0 && (allOut >= ALL_OUT
 /**
  * "Recent incidents": per component, its nodes' incidents of one kind (down, or degraded) that
  * overlap in time, or follow within FLAP_GAP_MS, are one entry, from the first opening to the last
- * resolution, its length the time out; time in maintenance (`maintained`, and a node's `since`
+ * resolution (but for an ongoing one, which starts after the last resolution before it: ongoingApart), its length the time out; time in maintenance (`maintained`, and a node's `since`
  * while it is in a window now) is cut out of them. A rack of 25 nodes going down together is one
  * outage of the component, not 25, and a page without node names never says how many nodes it
  * took. Kinds apart, so a degradation open for a month does not swallow the outages within it.
@@ -676,7 +706,7 @@ function pastIncidentViews(
   incidents: readonly SpanRow[],
   maintained: ReadonlyMap<string, readonly Away[]>,
   statusOf: ReadonlyMap<string, Status>,
-): { entries: PastIncidentView[]; more: number } {
+): { entries: PastIncidentView[]; more: number; ongoingSince: Map<string, number> } {
   const componentsOf = new Map<string, number[]>();
   const nameOf = new Map<string, string>();
   const away = new Map<string, Away[]>();
@@ -693,7 +723,8 @@ function pastIncidentViews(
   // Maintenance, as it does now for one still in a window.
   const pieces: Piece[] = [];
   for (const { node_id, category, opened_at, resolved_at } of incidents) {
-    for (const p of outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? [])) pieces.push({ start: p.start, end: p.end, node: node_id, category });
+    const parts = outside(opened_at.getTime(), resolved_at?.getTime() ?? Infinity, away.get(node_id) ?? []);
+    parts.forEach((p, k) => pieces.push({ start: p.start, end: p.end, node: node_id, category, resolved: resolved_at !== null && k === parts.length - 1 }));
   }
   const sorted = pieces.sort((a, b) => a.start - b.start);
   const open = members.map(() => new Map<Category, Span>());
@@ -703,19 +734,23 @@ function pastIncidentViews(
     for (const component of componentsOf.get(node_id) ?? []) {
       let span = open[component]!.get(category);
       if (!span || start - span.end >= FLAP_GAP_MS) {
-        span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [] };
+        span = { component, category, start, end: start, out: 0, nodes: new Set(), pieces: [], resolved: false, since: null };
         open[component]!.set(category, span);
         spans.push(span);
+      } else if (start > span.end && span.resolved) {
+        span.since = { pieces: span.pieces.length, end: span.end, out: span.out };
       }
       // Pieces come in start order: what of this one is past the span's end so far is new time out.
       // An open span's out stays Infinity (never shown): a second open piece would make it
       // Infinity - Infinity, NaN, which equals nothing, and split an entry two components share.
       if (span.end !== Infinity) span.out += Math.max(end - Math.max(start, span.end), 0);
+      if (end >= span.end) span.resolved = end === span.end ? span.resolved || piece.resolved : piece.resolved;
       span.end = Math.max(span.end, end);
       span.nodes.add(node_id);
       span.pieces.push(piece);
     }
   }
+  ongoingApart(spans);
   const wordOf = (span: Span) => {
     if (!Number.isFinite(span.end)) return incidentWord(span.category, [page.components[span.component]!.name], statusOf);
     return span.category === 'node_down' && !wholly(allOutMs(span, members[span.component] ?? [], away), span.out) ? 'Partial outage' : WORDS[span.category];
@@ -747,7 +782,32 @@ function pastIncidentViews(
     for (const s of others) s.nodes.forEach((id) => nodeIds.add(id));
     return { ...view, nodes: [...nodeIds].map((id) => nameOf.get(id)!).sort(compare) };
   });
-  return { entries: shown, more: newestFirst.length - shown.length };
+  const ongoingSince = new Map(spans.filter((s) => s.end === Infinity).map((s) => [ongoingKey(s.component, s.category), s.start]));
+  return { entries: shown, more: newestFirst.length - shown.length, ongoingSince };
+}
+
+/**
+ * An ongoing span that holds stretches resolved before its latest one began, 15 minutes apart or
+ * less, split in two: those as one resolved span, and the ongoing one from where the trouble going
+ * on now began. Merged, a node down 03:22–03:23 and again from 03:25 read "Ongoing · since 03:22"
+ * under Recent incidents while its open incident said "Since 03:25", and the episode before was
+ * nowhere. A stretch cut by a maintenance window its incident stayed open through was not
+ * resolved: it stays part of it. One whose incident was resolved inside the window was.
+ */
+function ongoingApart(spans: Span[]): void {
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
+    if (span.end !== Infinity || span.since === null) continue;
+    const { pieces, end, out } = span.since;
+    const before = span.pieces.slice(0, pieces);
+    const resolved: Span = { ...span, end, out, nodes: new Set(before.map((p) => p.node)), pieces: before, resolved: true, since: null };
+    span.pieces = span.pieces.slice(pieces);
+    span.start = span.pieces[0]!.start;
+    span.out -= out;
+    span.nodes = new Set(span.pieces.map((p) => p.node));
+    span.since = null;
+    spans.splice(i++, 0, resolved);
+  }
 }
 
 /** An entry of "Recent incidents": its spans in order, the first of them `first` among all. */
@@ -830,7 +890,7 @@ export function pageView(
     maintenance: span(holding(open, members.flat())),
     updated_at: iso(now),
     components,
-    incidents: incidentViews(page, members, incidents, statusOf),
+    incidents: incidentViews(page, members, incidents, statusOf, history.ongoingSince),
     past_incidents: history.entries,
     past_incidents_more: history.more,
     scheduled: scheduledViews(page, members, windows.filter((w) => w.starts_at.getTime() > now), now),

@@ -384,19 +384,43 @@ export async function keepDaysOfDeleted(sql: Sql, node: { id: string; labels: Re
 const SETTLE_MS = 5 * 60_000;
 
 /**
+ * How far before the previous pass a page's write may be stamped and still be kept at the next one:
+ * a page written (`updated_at`, the writer's clock) just before a pass and committed after its
+ * read is not missed, nor one written on an api process whose clock is a little behind.
+ */
+const WRITTEN_MARGIN_MS = 60_000;
+
+/**
  * The leader's part: at each housekeeping pass after the evaluator has judged past a day's end
  * plus SETTLE_MS (a minute or so after 00:05 UTC with the evaluator running; later when it was
  * down and catches up), keeps every page's days up to that one, works out the provisional ones,
- * and forgets the kept days no page shows any more. Other passes cost the judged-through read.
+ * and forgets the kept days no page shows any more. The other passes keep only the pages written
+ * since the previous one (made, or given a component): a new page's 89 days over are then worked
+ * out at each read for a minute, not until the next night. A page that could not be kept is tried
+ * again the next day, or when it is written again.
  */
 export class PastDays {
   private keptThrough: number | undefined;
+  private lastPass = 0;
 
   constructor(private readonly sql: Sql, private readonly clock: Clock, private readonly report: KeepReport) {}
 
   async runOnce(): Promise<{ kept: number; forgotten: number }> {
-    const settled = await settledBefore(this.sql, this.clock.now().getTime());
-    if (this.keptThrough === settled) return { kept: 0, forgotten: 0 };
+    const now = this.clock.now().getTime();
+    const settled = await settledBefore(this.sql, now);
+    const done = this.keptThrough === settled ? await this.keepWritten(settled) : await this.keepDay(settled);
+    this.lastPass = now;
+    return done;
+  }
+
+  /** The pages written since the previous pass, with a day already kept for the others. */
+  private async keepWritten(settled: number): Promise<{ kept: number; forgotten: number }> {
+    const pages = await pagesToKeep(this.sql, settled - DAY_MS, { writtenSince: new Date(this.lastPass - WRITTEN_MARGIN_MS) });
+    return { kept: await keepEach(this.sql, pages, settled, this.report, false, settled), forgotten: 0 };
+  }
+
+  /** Every page, at the first pass with `settled` a day further (or the first pass of all). */
+  private async keepDay(settled: number): Promise<{ kept: number; forgotten: number }> {
     const kept = await keepSettled(this.sql, settled, this.report);
     const forgotten = await forgetDaysBefore(this.sql, pageWindow(settled).from);
     this.keptThrough = settled;

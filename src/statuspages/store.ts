@@ -159,12 +159,14 @@ export async function settleDays(sql: Queryable, days: ReadonlyArray<Provisional
  * (every heartbeat before it is stored; ARCHITECTURE.md, "Honest time": the slowest ingest
  * process that flushed within `liveMs` of `now`, else the last flush) or, earlier, the first
  * deadline it has not judged yet (a node's `node_due` in the past: the evaluator is behind or not
- * running). Undefined when no ingest ever ran and there is no node: nothing waits to be judged.
+ * running). Undefined when no ingest ever ran and no node is due: nothing waits to be judged. A
+ * node that never reported is due at 'infinity', which read back as an invalid Date: before any
+ * ingest ran, every keep of a page over such nodes failed.
  */
 export async function judgedThrough(sql: Queryable, now: number, liveMs: number): Promise<Date | undefined> {
   const [row] = await sql<{ through: Date | null }[]>`
     select least(coalesce((select min(seen_at) from ingest_presence where seen_at > ${new Date(now - liveMs)}), (select seen_at from ingest_coverage)),
-                 (select min(due_at) from node_due)) as through`;
+                 (select min(due_at) from node_due where due_at < 'infinity')) as through`;
   return row?.through ?? undefined;
 }
 
@@ -177,16 +179,16 @@ export interface Selecting {
 /**
  * The pages (id and components) of which some component has not kept `day`, or only those among
  * them with a component that selects `selecting`'s node: listed by id, or asking for labels one
- * of its label sets contains. One statement however many pages: each component's id is probed on
- * the primary key, so with every page kept nothing but the statement's one empty answer comes back.
+ * of its label sets contains; or only those written (made, or their components replaced) since
+ * `writtenSince`. One statement however many pages: each component's id is probed on the primary
+ * key, so with every page kept nothing but the statement's one empty answer comes back.
  */
-export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selecting): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
-  const selects = selecting
-    ? sql`and exists (select 1 from jsonb_array_elements(p.components) c
-                      where (c->'node_ids') ? ${selecting.nodeId ?? ''}
-                         or (c->'labels' <> '{}'::jsonb and exists (
-                               select 1 from jsonb_array_elements(${sql.json(selecting.labels as never)}::jsonb) l where l @> (c->'labels'))))`
-    : sql``;
+export async function pagesToKeep(sql: Queryable, day: number, only?: Selecting | { writtenSince: Date }): Promise<Array<Pick<StatusPage, 'id' | 'components'>>> {
+  const selects = !only
+    ? sql``
+    : 'writtenSince' in only
+      ? sql`and p.updated_at >= ${only.writtenSince}`
+      : selectingCondition(sql, only);
   return sql<Array<Pick<StatusPage, 'id' | 'components'>>>`
     select p.id, p.components from status_pages p
     where exists (
@@ -196,6 +198,12 @@ export async function pagesToKeep(sql: Queryable, day: number, selecting?: Selec
     ${selects}
     order by p.id`;
 }
+
+const selectingCondition = (sql: Queryable, selecting: Selecting) =>
+  sql`and exists (select 1 from jsonb_array_elements(p.components) c
+                      where (c->'node_ids') ? ${selecting.nodeId ?? ''}
+                         or (c->'labels' <> '{}'::jsonb and exists (
+                               select 1 from jsonb_array_elements(${sql.json(selecting.labels as never)}::jsonb) l where l @> (c->'labels'))))`;
 
 /**
  * The page's keeping lock, held until `tx` ends: waiting for it (`wait`) or only trying it. Whether

@@ -2,7 +2,7 @@
 // ingest flush notices a second with two api processes (one of them also the evaluator), idle,
 // then with a healthy fleet beating, then with 1 % of it reporting degraded (ARCHITECTURE.md,
 // "Capacity: past one machine"). Run: node --import tsx test/bench/flush-wakes.ts [seconds per phase]
-import { FLUSH_CHANNEL } from '../../src/ingest/store.ts';
+import { DUE_CHANNEL } from '../../src/health/store.ts';
 import { createApiKey, getText, metricValue, postHeartbeats } from './api.ts';
 import { startEngine, type EngineChild } from './children.ts';
 import { createBenchDatabase } from './databases.ts';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     const b = await startEngine(scope, { name: 'api', databaseUrl: db.url, roles: 'api' });
     const key = await createApiKey(a.base, a.adminToken, 'ingest');
     let notices = 0;
-    const listening = await db.sql.listen(FLUSH_CHANNEL, () => void notices++);
+    const listening = await db.sql.listen(DUE_CHANNEL, () => void notices++);
     scope.defer('unlisten', () => listening.unlisten());
     const names = Array.from({ length: NODES }, (_, i) => nodeName(i + 1));
     const degraded = new Set(names.slice(0, NODES / 100));

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { useCliEngine } from '../helpers/cli-engine.ts';
+import { ROOT } from '../helpers/engine-process.ts';
 import { until } from '../helpers/wait.ts';
 
 const { ADMIN, base, tempDir, spawnCli, cli, api } = useCliEngine('cli_nodes');
+
+/** Node's path and a space when cron's PATH (/usr/bin:/bin) would not find `node` for the CLI's `#!/usr/bin/env node`. */
+const nodeOffCronPath = ['/usr/bin', '/bin'].includes(dirname(process.execPath)) ? '' : `${process.execPath} `;
 
 describe('the lifeline CLI against a running engine: keys, nodes and the agent', () => {
   it('keys create prints the secret exactly once, and the key works', async () => {
@@ -60,6 +64,23 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     assert.equal(typeof first.next_cursor, 'string');
   });
 
+  it("a job's crontab line names the CLI by the link it was run by, as npm installs it in a bin directory", async () => {
+    const link = join(tempDir('lifeline-bin-'), 'lifeline');
+    symlinkSync(join(ROOT, 'bin/lifeline.mjs'), link);
+    const added = await cli(['nodes', 'add', 'linked-backup', '--schedule', '0 3 * * *'], {}, undefined, [process.execPath, link]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.stdout.match(/^In its crontab: {2}0 3 \* \* \* (.*) run --ping-url /m)![1], `${nodeOffCronPath}${link}`);
+  });
+
+  it("a job's crontab line run through npx names the package's own file, not npm's cache that npx ran it from", async () => {
+    // `npx lifeline`, as README runs the CLI, links the package into <cache>/_npx/<hash>/ and runs
+    // its bin link there: a directory npm may empty. A cache of the test's own keeps the user's out of it.
+    const cache = tempDir('lifeline-npm-cache-');
+    const added = await cli(['nodes', 'add', 'npx-backup', '--schedule', '0 3 * * *'], { npm_config_cache: cache }, undefined, ['npx', '--yes', 'lifeline']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.stdout.match(/^In its crontab: {2}0 3 \* \* \* (.*) run --ping-url /m)![1], `${nodeOffCronPath}${join(ROOT, 'bin/lifeline.mjs')}`);
+  });
+
   it('nodes apply creates, updates and leaves nodes as a file says, prints each new token once, and goes on past a refusal', async () => {
     const dir = tempDir('lifeline-apply-');
     const file = join(dir, 'fleet.json');
@@ -74,7 +95,15 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     // A new job is given what `nodes add --schedule` prints for it: its ping URL and crontab line, no token.
     const added = await cli(['nodes', 'add', 'add-backup', '--schedule', '0 3 * * *']);
     const addedJob = added.stdout.slice(added.stdout.indexOf('Ping URL: ')).replace(/add-backup/g, 'apply-backup').replaceAll((await api('GET', '/v1/nodes/add-backup')).ping_key, fleet[1]!.ping_key!);
-    assert.match(addedJob, /^Ping URL: .*\nIn its crontab: {2}0 3 \* \* \* lifeline run --ping-url \S+ -- your-job.sh\n$/);
+    const [url, crontab, note, orCurl, ...rest] = addedJob.trimEnd().split('\n');
+    assert.match(url!, /^Ping URL: \S+$/);
+    // cron's PATH is /usr/bin:/bin: the line names the CLI by the path it was run by (and node, when node is not there either).
+    // The placeholder URL (no LIFELINE_PUBLIC_URL here) quoted in the crontab lines: `<` is sh's redirection.
+    const url_ = `'${url!.slice('Ping URL: '.length)}'`;
+    assert.equal(crontab, `In its crontab:  0 3 * * * ${nodeOffCronPath}${join(ROOT, 'bin/lifeline.mjs')} run --ping-url ${url_} -- your-job.sh`);
+    assert.equal(note, `${' '.repeat(17)}# That path is where the CLI is on this machine; on another host, give its path there.`);
+    assert.equal(orCurl, `Or, a success ping only (a failed run is down once its grace has passed):  your-job.sh && curl -fsS -m 10 --retry 5 ${url_}`);
+    assert.deepEqual(rest, []);
     assert.ok(first.stdout.includes(`created    apply-backup\n${addedJob.trimEnd().split('\n').map((line) => `${' '.repeat(11)}${line}\n`).join('')}`), first.stdout);
     assert.equal((first.stdout.match(/lln_[A-Za-z0-9_-]+/g) ?? []).length, 1, first.stdout);
     const stamp = (await api('GET', '/v1/nodes/apply-web')).updated_at;
@@ -103,7 +132,7 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     assert.equal((await fetch(`${base()}/v1/nodes/apply-never`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 404);
   });
 
-  it('nodes add ends with an agent command that runs as printed once its placeholder is a file', async () => {
+  it('nodes add ends with an agent command that runs as printed, on the URL the CLI used, once its placeholder is a file', async () => {
     const added = await cli(['nodes', 'add', 'hinted', '--interval', '10']);
     assert.equal(added.code, 0, added.stderr);
     const token = added.stdout.match(/lln_[A-Za-z0-9_-]+/)![0];
@@ -112,8 +141,10 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
     const tokenFile = join(tempDir('lifeline-hint-'), 'token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const args = hint[1]!.replace('<a file holding the token>', tokenFile).split(' ');
-    // Only the file may carry the secret: the agent must not find it in the environment instead.
-    const child = spawnCli(args, { LIFELINE_TOKEN: '' });
+    // Only the file may carry the secret, and the hint the engine's URL (this engine's port is not
+    // the default): the agent must find neither in the environment, as on another host.
+    assert.deepEqual(args.slice(1, 3), ['--url', base()]);
+    const child = spawnCli(args, { LIFELINE_TOKEN: '', LIFELINE_URL: '' });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));

@@ -7,7 +7,7 @@ import { useCliEngine } from '../helpers/cli-engine.ts';
 import { until } from '../helpers/wait.ts';
 
 const migrateDb = `lifeline_e2e_cli_migrate_${randomBytes(4).toString('hex')}`;
-const { dbName, spawnCli, cli, api } = useCliEngine('cli', [migrateDb]);
+const { dbName, base, spawnCli, cli, api } = useCliEngine('cli', [migrateDb]);
 
 describe('the lifeline CLI against a running engine: incidents, maintenance, on call, errors and admin', () => {
   it('incidents list, ack and resolve an incident opened by a node going down', async () => {
@@ -75,7 +75,7 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     assert.equal(started.code, 0, started.stderr);
     const id = started.stdout.trim();
     assert.match(started.stdout, /^[0-9a-f-]{36}\n$/);
-    assert.match(started.stderr, new RegExp(`1 node, role=mw until .*; end it with: lifeline maintenance end ${id}`));
+    assert.match(started.stderr, new RegExp(`1 node, role=mw until .*; end it with: lifeline maintenance end ${id} --url ${base()}\n$`));
     const window = await api('GET', `/v1/maintenances/${id}`);
     assert.deepEqual([window.node_ids, window.labels, window.reason, window.active], [[mw1.id], { role: 'mw' }, 'deploy 4.2', true]);
     assert.equal(Date.parse(window.ends_at) - Date.parse(window.starts_at), 30 * 60_000);
@@ -210,9 +210,13 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     assert.match(flag.stderr, /Unknown option '--colour'[\s\S]*Usage: lifeline incidents list/);
   });
 
-  it('admin create-key makes a working admin key in the database itself, no API key needed', async () => {
-    const made = await cli(['admin', 'create-key', '--name', 'alice', '--json'], { DATABASE_URL: urlFor(dbName), LIFELINE_TOKEN: '' });
+  it('admin create-key makes a working admin key in the database itself, no API key needed, saying which database without its password', async () => {
+    // Trust authentication takes any password: this one is only there to be left out.
+    const url = new URL(urlFor(dbName));
+    url.password = 'never-shown-pw';
+    const made = await cli(['admin', 'create-key', '--name', 'alice', '--json'], { DATABASE_URL: url.href, LIFELINE_TOKEN: '' });
     assert.equal(made.code, 0, made.stderr);
+    assert.equal(made.stderr, `Database: ${url.host}/${dbName} (DATABASE_URL).\n`);
     const key = JSON.parse(made.stdout) as { name: string; scope: string; secret: string };
     assert.deepEqual([key.name, key.scope], ['alice', 'admin']);
     const keys = await api<{ items: Array<{ name: string; scope: string }> }>('GET', '/v1/api-keys', undefined, key.secret);
@@ -234,7 +238,8 @@ describe('the lifeline CLI against a running engine: incidents, maintenance, on 
     const env = { DATABASE_URL: urlFor(migrateDb) };
     const first = await cli(['migrate'], env);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(`^Migrated .*/${migrateDb}:\\n  applied 0001_init\\.sql\\n`));
+    assert.match(first.stdout, /^Migrated:\n  applied 0001_init\.sql\n/);
+    assert.match(first.stderr, new RegExp(`^Database: .*/${migrateDb} \\(DATABASE_URL\\)\\.\\n`), 'the database is named once, on stderr');
     const second = await cli(['migrate', '--json'], env);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(JSON.parse(second.stdout), { applied: [] });

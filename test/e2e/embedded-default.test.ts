@@ -6,16 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret } from '../../alerting/webhook.ts';
 import { layout } from '../../src/embedded/postgres.ts';
 import { EngineProcess, ROOT, type LogLine } from '../helpers/engine-process.ts';
-import { processesIn } from '../helpers/postgres-processes.ts';
+import { processesIn, useDataDir } from '../helpers/postgres-processes.ts';
 import { until } from '../helpers/wait.ts';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -56,15 +55,17 @@ if (!INSIDE) {
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'LIFELINE_ADMIN_TOKEN', 'LIFELINE_DATA_DIR', 'PORT', 'HOST', 'LIFELINE_PUBLIC_URL']) delete process.env[name];
 
   describe('npm start with only Node, in a network namespace without Postgres or Redis', () => {
-    let parent: string;
-    let dataDir: string;
     let hook: WebhookReceiver | undefined;
     const engines: EngineProcess[] = [];
+    const data = useDataDir('lifeline-netns-', engines, 'SIGKILL');
+    after(async () => {
+      await hook?.close();
+    });
 
     const start = () => {
       // PORT and HOST as a newcomer leaves them (8080 on every interface): nothing else listens in this namespace.
       const engine = EngineProcess.start({
-        LIFELINE_DATA_DIR: dataDir,
+        LIFELINE_DATA_DIR: data.dir(),
         LIFELINE_EVALUATOR_INTERVAL_MS: '250',
         // The receiver is on loopback, which outbound deliveries may be kept from.
         LIFELINE_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
@@ -74,21 +75,8 @@ if (!INSIDE) {
     };
     const listening = async (engine: EngineProcess) => (await engine.waitFor((l) => l.msg.startsWith('lifeline listening'), FIRST_START_MS)).port as number;
 
-    before(async () => {
-      parent = await mkdtemp(join(tmpdir(), 'lifeline-netns-'));
-      // As root, the embedded Postgres runs as another account, which must pass through.
-      await chmod(parent, 0o711);
-      dataDir = join(parent, 'data');
-    });
-    after(async () => {
-      for (const e of engines) e.kill('SIGKILL');
-      await Promise.all(engines.map((e) => e.exited));
-      for (const pid of await processesIn(layout(dataDir).cluster)) process.kill(pid, 'SIGKILL');
-      await hook?.close();
-      await rm(parent, { recursive: true, force: true });
-    });
-
     it('pages a signed webhook and resolves it once, stops with 0, keeps its data, and leaves no Postgres after SIGKILL', { timeout: 800_000 }, async () => {
+      const dataDir = data.dir();
       assert.deepEqual([await answers(5432), await answers(6379)], [false, false], 'no Postgres or Redis is reachable here');
       const cluster = layout(dataDir).cluster;
 

@@ -20,9 +20,7 @@ describe('heartbeats while Postgres does not answer', () => {
   it('answers 503 with Retry-After, for a known token and an unknown one, instead of hanging and 500; stores what it buffered once Postgres is back', async () => {
     const proxy = await postgresProxy();
     const admin = `admin-${randomBytes(12).toString('hex')}`;
-    const url = new URL(urlFor(database));
-    url.port = String(proxy.port);
-    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: url.href });
+    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: proxy.via(urlFor(database)) });
     const base = `http://127.0.0.1:${await engine.listeningPort()}`;
     const post = (path: string, token: string, body: unknown) =>
       fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -27,11 +27,9 @@ describe('/metrics while Postgres hangs', () => {
   });
 
   it('answers every scrape within a scrape timeout, with Postgres down, the reads ageing and the heartbeats it holds', async () => {
-    const { port, pause } = await proxy;
+    const { via, pause } = await proxy;
     const admin = `admin-${randomBytes(12).toString('hex')}`;
-    const url = new URL(urlFor(database));
-    url.port = String(port);
-    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: url.href });
+    engine = EngineProcess.start({ ...engineEnv(database, admin, { LIFELINE_ROLES: 'api' }), DATABASE_URL: via(urlFor(database)) });
     const base = `http://127.0.0.1:${await engine.listeningPort()}`;
     const scrape = async () => series(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) })).text());
     const post = (path: string, token: string, body: unknown) =>

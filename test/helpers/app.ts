@@ -68,7 +68,7 @@ export function buildApp(o: BuildOptions) {
   const ingestor = new Ingestor(o.sql, o.buffer, identity, o.autoRegister ?? true);
   const secretKey = o.secretKey ?? randomBytes(32);
   // Not listening until someone calls feed.listen(): most tests never read it.
-  const feed = new LiveFeed(o.sql, testLog);
+  const feed = new LiveFeed(o.sql, o.log ?? testLog);
   // Likewise until someone calls publicChanges.listen(): one app on its own database needs no notices.
   const publicChanges = new PublicChanges(o.sql);
   const http = createHttp({

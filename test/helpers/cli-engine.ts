@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,16 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { dropDatabases } from './db.ts';
 import { ROOT, useEngine } from './engine-process.ts';
+
+/** What a child with piped stdout and stderr wrote, and its exit code, once it exits. */
+export async function finished(child: ChildProcess): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, stdout, stderr };
+}
 
 /**
  * An engine of its own for a file of CLI tests, started before them and stopped after, with what
@@ -33,10 +43,11 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
 
   /**
    * `node bin/lifeline.mjs …` as a user runs it, against the engine with the admin token unless told
-   * otherwise; its stdin is `input`, ended at once (empty unless given).
+   * otherwise; its stdin is `input`, ended at once (empty unless given). `via`: another way to start
+   * the CLI (by a link to it in a bin directory, through npx), as the command and its first arguments.
    */
-  function spawnCli(args: string[], env: Record<string, string> = {}, input = '') {
-    const child = spawn(process.execPath, ['bin/lifeline.mjs', ...args], {
+  function spawnCli(args: string[], env: Record<string, string> = {}, input = '', via = [process.execPath, 'bin/lifeline.mjs']) {
+    const child = spawn(via[0]!, [...via.slice(1), ...args], {
       cwd: ROOT,
       env: { ...process.env, LIFELINE_URL: e.origin, LIFELINE_TOKEN: ADMIN, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -45,14 +56,8 @@ export function useCliEngine(name: string, alsoDrop: string[] = []) {
     return child;
   }
 
-  async function cli(args: string[], env: Record<string, string> = {}, input?: string) {
-    const child = spawnCli(args, env, input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const [code] = (await once(child, 'exit')) as [number];
-    return { code, stdout, stderr };
+  async function cli(args: string[], env: Record<string, string> = {}, input?: string, via?: string[]) {
+    return finished(spawnCli(args, env, input, via));
   }
 
   async function api<T = any>(method: string, path: string, body?: unknown, token = ADMIN): Promise<T> {

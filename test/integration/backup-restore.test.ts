@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { MAX_ROW_CHARS, MAX_SECTION_CHARS } from '../../src/backup/model.ts';
-import { appliedMigrations, engineSessions, engineTables, tablesWithRows } from '../../src/backup/store.ts';
+import { engineSessions, engineTables, tablesWithRows } from '../../src/backup/store.ts';
 import { openQueueBackend } from '../../src/queue/backend.ts';
 import { revealConfig } from '../../src/channels/service.ts';
 import { getChannel } from '../../src/channels/store.ts';
 import { run } from '../../src/cli/main.ts';
 import { createSql, ensureDatabase, type Sql } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
+import { appliedMigrations, migrate } from '../../src/db/migrate.ts';
 import { tryLeaderLock } from '../../src/health/store.ts';
 import { HeartbeatBuffer } from '../../src/ingest/buffer.ts';
 import { ADMIN_TOKEN, buildApp, createHarness, expectJson, send, type Harness } from '../helpers/app.ts';
@@ -180,7 +180,7 @@ describe('lifeline backup and restore', () => {
       await sql`insert into engine_keys (name, key, created_at) values ('held', ${randomBytes(32)}, now())`;
       const refused = await cli(['restore', file], env(name));
       assert.equal(refused.code, 4);
-      assert.match(refused.stderr, /^error: the database is not empty \(rows in engine_keys\)/);
+      assert.match(refused.stderr, /^error: the database is not empty \(rows in engine_keys\)/m);
       const [last] = await sql<{ name: string }[]>`select max(name) as name from schema_migrations`;
       assert.equal(last!.name, older, 'the refused database stays at its schema');
     } finally {
@@ -194,9 +194,12 @@ describe('lifeline backup and restore', () => {
     const embedded = { LIFELINE_DATA_DIR: join(dir, 'data'), LIFELINE_SECRET_KEY: h.secretKey.toString('hex') };
     const restored = await cli(['restore', file], embedded);
     assert.equal(restored.code, 0, restored.stderr);
+    // restore prepares a database, so it may make one; each says which it used.
+    assert.equal(restored.stderr, `Database: the embedded Postgres in ${embedded.LIFELINE_DATA_DIR} (LIFELINE_DATA_DIR), created now: there was none.\n`);
     const again = join(dir, 'again.backup.gz');
     const backup = await cli(['backup', '--out', again], embedded);
     assert.equal(backup.code, 0, backup.stderr);
+    assert.equal(backup.stderr, `Database: the embedded Postgres in ${embedded.LIFELINE_DATA_DIR} (LIFELINE_DATA_DIR), started for this command and stopped after it.\n`);
     const body = (f: string) => gunzipSync(readFileSync(f)).toString().split('\n').slice(1);
     assert.deepEqual(body(again), body(file), 'the same tables, columns and rows, in the same order');
   });
@@ -220,7 +223,7 @@ describe('lifeline backup and restore', () => {
     const before = await allRows(h.sql);
     const refused = await cli(['restore', file], { DATABASE_URL: h.db.url, LIFELINE_SECRET_KEY: h.secretKey.toString('hex') });
     assert.equal(refused.code, 4);
-    assert.match(refused.stderr, /^error: the database is not empty \(rows in .*nodes.*\): restore only into an empty database/);
+    assert.match(refused.stderr, /^error: the database is not empty \(rows in .*nodes.*\): restore only into an empty database/m);
     assert.deepEqual(await allRows(h.sql), before);
   });
 
@@ -235,7 +238,7 @@ describe('lifeline backup and restore', () => {
       assert.equal(await tryLeaderLock(evaluator), true);
       const refused = await cli(['restore', file], env(name));
       assert.equal(refused.code, 4, refused.stderr);
-      assert.match(refused.stderr, /^error: engines are connected to the database \(sessions lifeline, lifeline-evaluator; the evaluator leader lock is held\): stop them first, or restore with --force/);
+      assert.match(refused.stderr, /^error: engines are connected to the database \(sessions lifeline, lifeline-evaluator; the evaluator leader lock is held\): stop them first, or restore with --force/m);
       assert.deepEqual(await appliedMigrations(pool), [], 'nothing was migrated');
       const forced = await cli(['restore', file, '--force'], env(name));
       assert.equal(forced.code, 0, forced.stderr);

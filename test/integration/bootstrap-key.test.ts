@@ -159,7 +159,7 @@ describe('the bootstrap admin key', () => {
       await writeFile(join(dataDir, FIRST_ADMIN_FILE), 'llk_of_the_embedded_database\n', { mode: 0o600 });
       const said: Array<{ fields: Record<string, unknown>; msg: string }> = [];
       const log = Object.assign(Object.create(testLog), { warn: (fields: Record<string, unknown>, msg: string) => said.push({ fields, msg }) });
-      await offerFirstAdmin(db.sql, dataDir, db.url, log, h.clock.now(), 'http://127.0.0.1:8080/');
+      await offerFirstAdmin(db.sql, { dataDir, databaseUrl: db.url, embedded: false, consoleUrl: 'http://127.0.0.1:8080/', apiUrl: 'http://127.0.0.1:8080' }, log, h.clock.now());
       assert.equal(await readFile(join(dataDir, FIRST_ADMIN_FILE), 'utf8'), 'llk_of_the_embedded_database\n');
       const own = join(dataDir, firstAdminFileFor(db.url));
       const secret = (await readFile(own, 'utf8')).trim();

@@ -271,6 +271,25 @@ describe('console: asking before deleting or revoking', () => {
     const question = unescapeHtml((await get(`/policies/${own.id}/delete`)).html);
     assert.match(question, /Nodes that name it fall back to the default policy, everyone\./);
     assert.doesNotMatch(question, /It is the default/);
+    // Each policy's own page says beside its Delete what its question says, the default's too.
+    const deleteSection = async (id: string) => /<h2>Delete<\/h2>([^]*?)<\/div>/.exec(unescapeHtml((await get(`/policies/${id}`)).html))?.[1] ?? assert.fail('no Delete');
+    assert.match(await deleteSection(own.id), /Nodes that name it fall back to the default policy, everyone\./);
+    const fallback = (await s.h.sql<{ id: string }[]>`select id from escalation_policies where is_default`)[0]!.id;
+    const own2 = await deleteSection(fallback);
+    assert.match(own2, /It is the default\.<\/b> Nodes without a policy of their own are left with none/);
+    assert.doesNotMatch(own2, /fall back/);
+    // The default is found however many policies sort before it: the first 500 by name were read,
+    // and 500 named "aaa-…" hid "everyone" (both said there was no default).
+    await s.h.sql`
+      insert into escalation_policies (name, levels, created_at, updated_at)
+      select 'aaa-' || lpad(g::text, 3, '0'), ${s.h.sql.json([{ after_seconds: 0, channel_ids: [hook.id], user_ids: [], schedule_ids: [] }])}, now(), now()
+      from generate_series(1, 500) g`;
+    try {
+      assert.match(unescapeHtml((await get(`/policies/${own.id}/delete`)).html), /Nodes that name it fall back to the default policy, everyone\./);
+      assert.match(await deleteSection(own.id), /Nodes that name it fall back to the default policy, everyone\./);
+    } finally {
+      await s.h.sql`delete from escalation_policies where name like 'aaa-%'`;
+    }
   });
 
   it('asks before revoking a key; revoking your own signs you out and says why', async () => {

@@ -203,13 +203,34 @@ describe("console: a scheduled job's page", () => {
     const onDay = at!.slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${at!.slice(0, 10)} `;
     assert.equal(shown, `${onDay}${at!.slice(11, 19)}`);
   });
-  it('shows the run whose success ping is still within its grace as the next run, the one the engine waits for', async () => {
+  it('says a past run whose success ping is still within its grace is awaited until its grace ends, never a next run in the past', async () => {
     const job = await h.createNode('in-grace', { schedule: { cron: '*/5 * * * *', grace_seconds: 120 } });
     assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
     await h.flush();
     const run = Math.ceil((h.clock.now().getTime() + 1) / 300_000) * 300_000;
     h.clock.set(new Date(run + 60_000));
-    assert.match(await get('/nodes/in-grace'), new RegExp(`<dt>Next run</dt><dd><time datetime="${new Date(run).toISOString()}"[^>]*>1 min ago · [^<]*${new Date(run).toISOString().slice(11, 16)} UTC</time>`));
+    const at = (t: number) => new Date(t).toISOString();
+    const onDay = (t: number) => (at(t).slice(0, 10) === h.clock.now().toISOString().slice(0, 10) ? '' : `${at(t).slice(0, 10)} `);
+    // Each time with its full UTC reading on hover, as every other time on the page.
+    const time = (t: number) => `<time datetime="${at(t)}" title="${at(t).slice(0, 10)} ${at(t).slice(11, 19)} UTC">${onDay(t)}${at(t).slice(11, 16)} UTC</time>`;
+    const shown = /<dt>Next run<\/dt><dd>([^]*?)<\/dd>/.exec(await get('/nodes/in-grace'))?.[1] ?? assert.fail('no next run');
+    assert.equal(shown, `Awaiting the ${time(run)} run&#39;s ping until ${time(run + 120_000)}, in 1 min`);
+    assert.doesNotMatch(shown, /ago/, 'nothing on the line is in the past but the run it names');
+    // Its grace over (the engine has not yet judged it): the schedule's next time, in the future.
+    h.clock.set(new Date(run + 120_000));
+    assert.match(await get('/nodes/in-grace'), new RegExp(`<dt>Next run</dt><dd><time datetime="${at(run + 300_000)}"[^>]*>in 3 min · [^<]*${at(run + 300_000).slice(11, 16)} UTC</time>`));
+  });
+  it("names an awaited run of a zoned job on the job's clock too", async () => {
+    // In November New York's clock is UTC − 5 h.
+    const job = await h.createNode('new-york-awaited', { schedule: { cron: '*/5 * * * *', time_zone: 'America/New_York', grace_seconds: 240 } });
+    assert.equal((await h.req('GET', `/ping/${job.ping_key}`)).status, 200);
+    await h.flush();
+    const run = Math.ceil((h.clock.now().getTime() + 1) / 300_000) * 300_000;
+    h.clock.set(new Date(run + 60_000));
+    const utc = new Date(run).toISOString();
+    const local = new Date(run - 5 * 3_600_000).toISOString();
+    const shown = /<dt>Next run<\/dt><dd>([^]*?)<\/dd>/.exec(await get('/nodes/new-york-awaited'))?.[1] ?? assert.fail('no next run');
+    assert.match(shown, new RegExp(`^Awaiting the <time datetime="${utc}" title="[^"]+">[^<]*${utc.slice(11, 16)} UTC</time> \\((${local.slice(0, 10)} )?${local.slice(11, 16)} in America/New_York\\) run&#39;s ping until <time datetime="[^"]+" title="[^"]+">[^<]* UTC</time>, in 3 min$`));
   });
   it("shows a new job's first expected run, a margin after it was made, not the run seconds away", async () => {
     const fiveMinutes = 300_000;

@@ -149,7 +149,7 @@ describe('console pages', () => {
       assert.match(page.html, /id="nav-open"[^>]*hx-trigger="[^"]*every 30s, visibilitychange from:document"/, path);
     }
     const fleet = await get('/');
-    assert.match(fleet.html, /hx-sse:connect="\/v1\/events\?types=node\.state_changed,incident\.changed"/);
+    assert.match(fleet.html, /hx-sse:connect="\/v1\/events\?types=node\.state_changed,node\.reason_changed,incident\.changed"/);
   });
 
   it('answers a 400 page for U+0000 in a filter, id, cursor or path, and looks nothing up', async () => {
@@ -697,6 +697,15 @@ describe('console: incidents', () => {
   const listRow = (list: string, id: string) => rowFrom(list, `href="/incidents/${id}"`);
   /** The number beside "Incidents" in the navigation, and what it says to a screen reader. */
   const badge = (html: string) => /<span class="count" title="Open incidents nobody has acknowledged yet"><span class="visually-hidden">([^<]*)<\/span>(\d+)<\/span>/.exec(html)?.slice(1) ?? null;
+  /** What was made by POSTing `body` to the API at `path`: its id. */
+  const made = async (path: string, body: unknown) => (await (await s.h.admin('POST', path, body)).json()) as { id: string };
+  /** A node's incident opened at `openedAt` by the policy `policyId`. */
+  const openedBy = async (node: { id: string; name: string }, policyId: string, openedAt: Date) =>
+    (await openIncidents(s.h.sql, [{ nodeId: node.id, nodeName: node.name, category: 'node_down', severity: 'critical', title: `${node.name} is down`, reason: 'no heartbeat', policyId, openedAt }]))[0]!;
+  /** What an incident's page says under "Escalation level". */
+  const levelOf = async (id: string) => /<dt>Escalation level<\/dt><dd>([^]*?)<\/dd>/.exec(await get(`/incidents/${id}`))?.[1] ?? assert.fail('no level');
+  /** A time's date as agoAndAt gives it: none on the clock's UTC day, "2026-11-20 " on another. */
+  const onDayOf = (iso: string) => (iso.slice(0, 10) === s.h.clock.now().toISOString().slice(0, 10) ? '' : `${iso.slice(0, 10)} `);
 
   it('counts what the incidents page calls open: an acknowledged incident leaves the badge', async () => {
     const { h } = s;
@@ -954,8 +963,109 @@ describe('console: incidents', () => {
     assert.match(page, /Reached nobody at level 3: nobody on call\s*</);
     assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 30 min: open again, paging from level 1/);
     assert.match(page, /Acknowledgement by (<[^>]+>)?Nia(<\/[^>]+>)? expired after 10 min: open again; no escalation policy to page/);
-    assert.match(page, /<dt>Escalation level<\/dt><dd>1<\/dd>/);
+    assert.match(page, /<dt>Escalation level<\/dt><dd>1 of 1 — last level<\/dd>/);
     assert.doesNotMatch(page, /level 0/);
+  });
+
+  it('says of an open incident which level of how many pages now, and whom the next pages and when, as its email counts them', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-9');
+    const first = await made('/v1/channels', { name: 'ops-first', type: 'webhook', config: { url: 'https://hooks.example.com/first' } });
+    const second = await made('/v1/channels', { name: 'ops-second', type: 'webhook', config: { url: 'https://hooks.example.com/second' } });
+    const ben = await made('/v1/users', { name: 'Ben Li', email: 'ben@example.com' });
+    const nia = await made('/v1/users', { name: 'Nia', email: 'nia.nights@example.com' });
+    const rota = await made('/v1/schedules', { name: 'Late', time_zone: 'UTC', layers: [{ name: 'p', user_ids: [nia.id], starts_at: '2026-11-01T00:00:00Z', rotation: 'P1D' }] });
+    const policy = await made('/v1/escalation-policies', {
+      name: 'Two levels',
+      levels: [
+        { after_seconds: 0, channel_ids: [first.id] },
+        { after_seconds: 600, channel_ids: [second.id], user_ids: [ben.id], schedule_ids: [rota.id] },
+      ],
+    });
+    const openedAt = new Date(h.clock.now().getTime() - 120_000);
+    const incident = await openedBy(node, policy.id, openedAt);
+    const level = () => levelOf(incident.id);
+    const due = new Date(openedAt.getTime() + 600_000).toISOString();
+    const onDay = onDayOf(due);
+    assert.equal(
+      await level(),
+      `1 of 2 — next: level 2 (Ben Li, Nia (on call in Late) and 1 channel) at <time datetime="${due}" title="${due.slice(0, 10)} ${due.slice(11, 19)} UTC">${onDay}${due.slice(11, 16)} UTC</time>, in 8 min`,
+    );
+    await h.sql`update incidents set escalation_held = true where id = ${incident.id}`;
+    assert.equal(await level(), '1 of 2 — next: level 2 (Ben Li, Nia (on call in Late) and 1 channel), held while its node is in maintenance');
+    await h.sql`update incidents set escalation_held = false, escalation_step = 1, escalation_level = 1 where id = ${incident.id}`;
+    assert.equal(await level(), '2 of 2 — last level');
+    assert.equal((await h.admin('POST', `/v1/incidents/${incident.id}/acknowledge`, { by: 'alice' })).status, 200);
+    assert.equal(await level(), '2 of 2', 'acknowledged: no level comes next');
+  });
+
+  it('says a next level the notifier has not fired yet is due since its time, and one that would reach nobody says so', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-10');
+    const hook = await made('/v1/channels', { name: 'ops-late', type: 'webhook', config: { url: 'https://hooks.example.com/late' } });
+    // Reachable by email only, and this engine has no SMTP_URL: level 2 reaches nobody, so the
+    // engine records that and fires level 3 at once.
+    const una = await made('/v1/users', { name: 'Una', email: 'una@example.com' });
+    const policy = await made('/v1/escalation-policies', {
+      name: 'Email second',
+      levels: [
+        { after_seconds: 0, channel_ids: [hook.id] },
+        { after_seconds: 600, channel_ids: [], user_ids: [una.id] },
+        { after_seconds: 1200, channel_ids: [hook.id] },
+      ],
+    });
+    // Opened 15 min ago: level 2 was due 5 min ago, and the notifier is behind.
+    const openedAt = new Date(h.clock.now().getTime() - 900_000);
+    const incident = await openedBy(node, policy.id, openedAt);
+    const level = () => levelOf(incident.id);
+    const due = new Date(openedAt.getTime() + 600_000).toISOString();
+    const onDay = onDayOf(due);
+    const nobody = (when: string, then: string) => `<span class="tag tag-nobody" title="[^"]+">reaches nobody ${when} — ${then}</span>`;
+    const shown = await level();
+    assert.match(shown, new RegExp(`^1 of 3 — next: level 2 \\(Una\\) due since <time datetime="${due}" title="[^"]+">${onDay}${due.slice(11, 16)} UTC</time> \\(5 min ago\\) ${nobody('now', 'the next level fires at once')}$`));
+    assert.doesNotMatch(shown, /at <time/, 'no next page at a time gone');
+    // Its last level reaching nobody ends the escalation, said before it comes.
+    await h.sql`update incidents set escalation_step = 1, escalation_level = 1, opened_at = ${h.clock.now()} where id = ${incident.id}`;
+    const edit = await h.admin('PATCH', `/v1/escalation-policies/${policy.id}`, {
+      levels: [
+        { after_seconds: 0, channel_ids: [hook.id] },
+        { after_seconds: 600, channel_ids: [hook.id] },
+        { after_seconds: 1200, channel_ids: [], user_ids: [una.id] },
+      ],
+    });
+    assert.equal(edit.status, 200);
+    assert.match(await level(), new RegExp(`^2 of 3 — next: level 3 \\(Una\\) at <time [^>]+>[^<]+</time>, in 20 min ${nobody('then', 'escalation ends there')}$`));
+  });
+
+  it('says what comes next for an incident whose policy was deleted by the policy its engine goes on by', async () => {
+    const { h } = s;
+    const node = await h.createNode('db-11');
+    const hook = await made('/v1/channels', { name: 'ops-kept', type: 'webhook', config: { url: 'https://hooks.example.com/kept' } });
+    const gone = await made('/v1/escalation-policies', { name: 'Gone', levels: [{ after_seconds: 0, channel_ids: [hook.id] }] });
+    const kept = await made('/v1/escalation-policies', { name: 'Kept', levels: [{ after_seconds: 0, channel_ids: [hook.id] }, { after_seconds: 600, channel_ids: [hook.id] }] });
+    const openedAt = h.clock.now();
+    const incident = await openedBy(node, gone.id, openedAt);
+    // Deleted as its incident opened, so the incident keeps its id (no foreign key); its node then
+    // takes a policy of its own, which the engine goes on by.
+    await h.sql`delete from escalation_policies where id = ${gone.id}`;
+    await h.sql`update nodes set escalation_policy_id = ${kept.id} where id = ${node.id}`;
+    const level = () => levelOf(incident.id);
+    assert.match(
+      await level(),
+      new RegExp(`^1 of 2 — next: level 2 \\(1 channel\\) at <time [^>]+>[^<]+</time>, in 10 min<span class="sub">its policy was deleted: it goes on by <a href="/policies/${kept.id}">Kept</a>, as its node&#39;s next incident would</span>$`),
+    );
+    // The engine's step fires as the page said: level 2 of Kept.
+    await h.sql.begin((tx) => escalate(tx, [{ incidentId: incident.id, step: 1, atOnce: false }], new Date(openedAt.getTime() + 600_000), true));
+    const kinds = await h.sql<{ kind: string; level: number | null }[]>`
+      select kind, (detail->>'level')::int as level from incident_timeline where incident_id = ${incident.id} order by id`;
+    assert.deepEqual(kinds.map((k) => [k.kind, k.level]), [['policy_replaced', null], ['escalated', 1]]);
+    assert.equal(await level(), '2 of 2 — last level');
+    // With nothing to go on by, the page says the escalation stops, as the engine's next step does.
+    await h.sql`update incidents set policy_id = ${gone.id} where id = ${incident.id}`;
+    await h.sql`update nodes set escalation_policy_id = null where id = ${node.id}`;
+    const defaults = await h.sql<{ id: string }[]>`update escalation_policies set is_default = false where is_default returning id`;
+    assert.match(await level(), /^2 — its policy was deleted, and neither its node nor a default policy has one to go on by: escalation stops at its next step$/);
+    await h.sql`update escalation_policies set is_default = true where id = any(${defaults.map((d) => d.id)}::uuid[])`;
   });
 
   it('says at the top of an open incident, in the list, and on the policies page when nobody is paged', async () => {

@@ -221,6 +221,8 @@ test('alert rules cover leadership, outbox backlog, dead and held notifications 
     'LifelineFleetGaugesStale',
     'LifelineDeliveriesOld',
     'LifelineIncidentsUnrouted',
+    'LifelineApiErrors',
+    'LifelineNotificationsFailing',
   ]) {
     assert.ok(names.includes(name), `missing alert ${name}`);
   }
@@ -260,7 +262,6 @@ test('promtool accepts the Prometheus config, the alert rules and every dashboar
 // Synthetic series through the alert rules, by promtool's rule tests: the rules must fit a single
 // process as well as the compose stack, and count heartbeats refused against heartbeats sent.
 test('promtool: the alert rules fire for a missing role (combined roles counted), a stalled flush, a dependency down, refused heartbeats, a first refused row or unrouted page, a stalled leader and an old delivery, a backlog whose read is late or not reported (an older release), not for a stale process\'s backlog nor a single healthy process', { skip: promtool ? false : 'promtool is not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
   const up = (labels: string) => ({ series: `up{job="lifeline",${labels}}`, values: '1x30' });
   const beats = (labels: string, perMinute: number) => ({ series: `lifeline_heartbeats_received_total{job="lifeline",instance="a:8080",${labels}}`, values: `0+${perMinute}x30` });
   const quiet = (alertname: string) => ({ eval_time: '20m', alertname, exp_alerts: [] });
@@ -382,16 +383,7 @@ test('promtool: the alert rules fire for a missing role (combined roles counted)
       ],
     },
   ];
-  try {
-    // The rules as they are, less their annotations: promtool compares those too, and they are text.
-    const bare = (parse(read(ALERTS)) as { groups: Array<{ rules: Rule[] }> }).groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...r }) => r) }));
-    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: bare }));
-    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify({ rule_files: [join(dir, 'alerts.yml')], evaluation_interval: '1m', tests }));
-    const r = spawnSync(promtool!, ['test', 'rules', join(dir, 'alerts.test.yml')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  promtoolRuleTests(tests);
 });
 
 // The annotations rendered with real labels: a text that names a label the target lacks says
@@ -430,4 +422,91 @@ test('promtool: LifelineScrapeDown names the target by job and instance, and by 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Runs promtool's rule tests over the alert rules less their annotations (text, which promtool compares too). */
+function promtoolRuleTests(tests: unknown[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-alerts-'));
+  try {
+    const bare = (parse(read(ALERTS)) as { groups: Array<{ rules: Rule[] }> }).groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...r }) => r) }));
+    writeFileSync(join(dir, 'alerts.yml'), JSON.stringify({ groups: bare }));
+    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify({ rule_files: [join(dir, 'alerts.yml')], evaluation_interval: '1m', tests }));
+    const r = spawnSync(promtool!, ['test', 'rules', join(dir, 'alerts.test.yml')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `promtool test rules:\n${r.stdout}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// A failing receiver or a Postgres that resets connections was first heard of at 15 minutes (a
+// delivery that old), or not at all: the API's 5xx and the failed share of delivery attempts.
+test('promtool: LifelineApiErrors fires past 5% 5xx answers for 5 min, LifelineNotificationsFailing when most attempts of a channel type fail; neither for a single error, a retry that gets through or held pages', { skip: promtool ? false : 'promtool is not installed' }, () => {
+  const answers = (status: string, perMinute: string) => ({
+    series: `lifeline_http_request_duration_seconds_count{job="lifeline",instance="a:8080",method="POST",route="/v1/heartbeats",status="${status}"}`,
+    values: perMinute,
+  });
+  const attempts = (channel_type: string, result: string, values: string) => ({
+    series: `lifeline_notifications_total{job="lifeline",instance="a:8080",channel_type="${channel_type}",result="${result}"}`,
+    values,
+  });
+  promtoolRuleTests([
+    // 600 answers a minute, 60 of them 503 (9 %): fires once that has lasted 5 minutes.
+    {
+      interval: '1m',
+      input_series: [answers('202', '0+600x20'), answers('503', '0+60x20')],
+      alert_rule_test: [
+        { eval_time: '4m', alertname: 'LifelineApiErrors', exp_alerts: [] },
+        { eval_time: '10m', alertname: 'LifelineApiErrors', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+      ],
+    },
+    // 3 % of answers failing, and a single 500, are noise.
+    {
+      interval: '1m',
+      input_series: [answers('202', '0+600x20'), answers('500', '0+18x20'), answers('404', '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1')],
+      alert_rule_test: [{ eval_time: '15m', alertname: 'LifelineApiErrors', exp_alerts: [] }],
+    },
+    // A webhook receiver that refuses every attempt; a Slack blip each of whose failures the next
+    // retry got through (half of the attempts); email that works; PagerDuty pages held unsent.
+    {
+      interval: '1m',
+      input_series: [
+        attempts('webhook', 'failed', '0+2x20'),
+        attempts('webhook', 'sent', '0x20'),
+        attempts('slack', 'failed', '0+1x20'),
+        attempts('slack', 'sent', '0+1x20'),
+        attempts('email', 'failed', '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'),
+        attempts('email', 'sent', '0+3x20'),
+        attempts('pagerduty', 'held', '0+2x20'),
+      ],
+      alert_rule_test: [
+        { eval_time: '4m', alertname: 'LifelineNotificationsFailing', exp_alerts: [] },
+        { eval_time: '7m', alertname: 'LifelineNotificationsFailing', exp_alerts: [{ exp_labels: { severity: 'warning', channel_type: 'webhook' } }] },
+      ],
+    },
+  ]);
+});
+
+/** The query of a dashboard panel's target. */
+const panelQuery = (id: number, refId = 'A') => queryPanels.find((p) => p.id === id)?.targets?.find((t) => t.refId === refId)?.expr ?? assert.fail(`no panel ${id} ${refId}`);
+
+test('promtool: the evaluator pass age shows while no process is leader, and the notification success leaves held pages out', { skip: promtool ? false : 'promtool is not installed' }, () => {
+  const series = (name: string, labels: string, values: string) => ({ series: `${name}{job="lifeline",${labels}}`, values });
+  promtoolRuleTests([
+    {
+      interval: '1m',
+      input_series: [
+        // a was leader and finished passes until 2 min, then lost the lock: every process shows 0.
+        series('lifeline_evaluator_last_pass_timestamp_seconds', 'instance="a:8080"', '0 60 120 0x60'),
+        series('lifeline_evaluator_last_pass_timestamp_seconds', 'instance="b:8080"', '0x62'),
+        // One page sent a minute; 8 held a minute for a secret the notifier cannot open.
+        series('lifeline_notifications_total', 'instance="a:8080",channel_type="webhook",result="sent"', '0+1x62'),
+        series('lifeline_notifications_total', 'instance="a:8080",channel_type="webhook",result="held"', '0+8x62'),
+        series('lifeline_notifications_total', 'instance="a:8080",channel_type="webhook",result="failed"', '0x62'),
+      ],
+      promql_expr_test: [
+        { expr: panelQuery(25), eval_time: '10m', exp_samples: [{ labels: '{}', value: 480 }] },
+        { expr: panelQuery(12), eval_time: '1h', exp_samples: [{ labels: '{}', value: 1 }] },
+      ],
+    },
+  ]);
 });

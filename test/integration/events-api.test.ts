@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { openIncidents } from '../../src/incidents/store.ts';
+import { LIVE_CHANNEL } from '../../src/live/model.ts';
+import { createLogger } from '../../src/logger.ts';
 import { ADMIN_TOKEN, createHarness, expectError, expectInvalid, type Harness } from '../helpers/app.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
 import { readEvents } from '../helpers/sse.ts';
@@ -15,8 +18,16 @@ describe('the live event stream', () => {
   let stopFeed: () => Promise<void>;
   let stopIdentity: () => Promise<void>;
 
+  let logged = '';
+
   before(async () => {
-    h = await createHarness();
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged += chunk.toString('utf8');
+        done();
+      },
+    });
+    h = await createHarness({ log: createLogger('warn', out) });
     p = createPipeline(h.db, h.clock);
     stopFeed = await h.feed.listen();
     stopIdentity = await h.identity.listen();
@@ -60,6 +71,67 @@ describe('the live event stream', () => {
     await stream.stop();
   });
 
+  it("streams a node's new reason while it stays down, after its transition, and only to those who ask for it", async () => {
+    const all = await listen();
+    const transitions = await listen('/v1/events?types=node.state_changed');
+    const id = await p.addNode('ev-reason');
+    const failing = async (check: string) => {
+      h.clock.set(new Date(h.clock.now().getTime() + 1000));
+      p.beat(id, 'failing', { [check]: { status: 'fail' } });
+      await p.tick();
+    };
+    await failing('disk');
+    await failing('memory');
+    const down = await all.next((e) => (e.data as { node_id?: string }).node_id === id);
+    assert.deepEqual([down.event, (down.data as { to: string }).to, (down.data as { reason: string }).reason], ['node.state_changed', 'down', 'agent reported failing (failing checks: disk)']);
+    const renamed = await all.next((e) => (e.data as { node_id?: string }).node_id === id);
+    assert.deepEqual(renamed, {
+      event: 'node.reason_changed',
+      data: { node_id: id, node_name: 'ev-reason', state: 'down', reason: 'agent reported failing (failing checks: memory)', state_version: 1 },
+    });
+    // Back to healthy: the narrow stream carries the two transitions and nothing between them.
+    h.clock.set(new Date(h.clock.now().getTime() + 1000));
+    p.beat(id);
+    await p.tick();
+    await transitions.next((e) => (e.data as { node_id: string; to: string }).node_id === id && (e.data as { to: string }).to === 'healthy');
+    assert.deepEqual(
+      transitions.seen.filter((e) => (e.data as { node_id: string }).node_id === id).map((e) => [e.event, (e.data as { to: string }).to]),
+      [
+        ['node.state_changed', 'down'],
+        ['node.state_changed', 'healthy'],
+      ],
+    );
+    await all.stop();
+    await transitions.stop();
+  });
+
+  it('reads a reason notice once per node and version, and warns once of notices it cannot read', async () => {
+    const stream = await listen('/v1/events?types=node.reason_changed');
+    const down = async (name: string) => {
+      const id = await p.addNode(name);
+      p.beat(id, 'failing', { disk: { status: 'fail' } });
+      await p.tick();
+      const [row] = await h.sql<{ version: number }[]>`select version from node_health where node_id = ${id}`;
+      return `${id}:${row!.version}`;
+    };
+    const twice = await down('ev-twice');
+    const marker = await down('ev-marker');
+    const notify = (payload: string) => h.sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`;
+    await notify(`r${twice},${twice}`);
+    // A later release's kinds of notice, then one this reads: every notice before it was heard.
+    await notify('x-a-later-kind');
+    await notify('x-another');
+    await notify(`r${marker}`);
+    await stream.next((e) => (e.data as { node_id: string }).node_id === marker.split(':')[0]);
+    assert.deepEqual(
+      stream.seen.map((e) => (e.data as { node_id: string }).node_id),
+      [twice.split(':')[0], marker.split(':')[0]],
+      'the node named twice once',
+    );
+    assert.equal(logged.split('\n').filter((l) => l.includes('this version cannot read')).length, 1, logged);
+    await stream.stop();
+  });
+
   it('streams incident changes, and only the types asked for', async () => {
     const stream = await listen('/v1/events?types=incident.changed');
     const node = await h.createNode('ev-db');
@@ -87,7 +159,7 @@ describe('the live event stream', () => {
     const ingest = await h.createKey('ingest');
     await expectError(await h.req('GET', '/v1/events', { token: ingest.secret }), 403, 'forbidden');
     const unknown = await expectInvalid(await h.admin('GET', '/v1/events?types=node.state_changed,node.created,incident.opened'), ['types']);
-    assert.equal(unknown.details![0]!.message, '"node.created", "incident.opened" are not event types: must be a comma list of node.state_changed, incident.changed');
+    assert.equal(unknown.details![0]!.message, '"node.created", "incident.opened" are not event types: must be a comma list of node.state_changed, node.reason_changed, incident.changed');
     // A filter the stream does not read subscribed to every event: the widest answer to a typo.
     const typo = await expectInvalid(await h.admin('GET', '/v1/events?type=incident.changed'), ['type']);
     assert.equal(typo.details![0]!.message, 'is not a known field');

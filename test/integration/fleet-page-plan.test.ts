@@ -5,6 +5,7 @@ import type { State } from '../../src/health/decide.ts';
 import { fleetCounts, fleetCursor, fleetPage, FLEET_ORDER, type FleetCursor } from '../../src/nodes/store.ts';
 import { seedFleet } from '../bench/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { plansOf, rowsRead } from '../helpers/plans.ts';
 
 // The fleet's first pages at a size where the planner's own choice went wrong: 20,000 nodes, 1 %
 // down, 1 % degraded, 0.5 % in maintenance. The rare states were each read by walking the name
@@ -37,47 +38,7 @@ describe('the fleet page at 20,000 nodes', () => {
     await db?.drop();
   });
 
-  /**
-   * The plans of the last statement `run` sends, executed as a prepared statement is: planned for
-   * its values, and generically (the client prepares each statement, and after five executions
-   * Postgres may keep a generic plan, which takes every state for a fifth of the fleet).
-   */
-  async function plans(run: (sql: postgres.Sql) => Promise<unknown>): Promise<Array<{ mode: string; plan: PlanNode }>> {
-    let statement: { text: string; values: unknown[] } | undefined;
-    const watched = postgres(db.url, {
-      max: 1,
-      debug: (_connection, text, values) => {
-        // All but the client's own look-up of array types when it connects.
-        if (!text.includes('pg_catalog.pg_type')) statement = { text, values: values as unknown[] };
-      },
-    });
-    try {
-      await run(watched);
-    } finally {
-      await watched.end({ timeout: 1 });
-    }
-    const session = await db.sql.reserve();
-    try {
-      const { types } = await session.unsafe(statement!.text, statement!.values as never[]).describe();
-      const [{ names }] = await session<[{ names: string | null }]>`select string_agg(t::regtype::text, ', ' order by i) as names from unnest(${types}::oid[]) with ordinality as x(t, i)`;
-      await session.unsafe(`prepare watched${names ? `(${names})` : ''} as ${statement!.text}`);
-      // EXECUTE's arguments inside EXPLAIN cannot be parameters: numbers and state names, as literals.
-      const args = statement!.values.map((v) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`)).join(', ');
-      const out: Array<{ mode: string; plan: PlanNode }> = [];
-      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-        await session.unsafe(`set plan_cache_mode = ${mode}`);
-        const [{ 'QUERY PLAN': plan }] = (await session.unsafe(`explain (analyze, format json) execute watched${args ? `(${args})` : ''}`)) as unknown as [
-          { 'QUERY PLAN': [{ Plan: PlanNode }] },
-        ];
-        out.push({ mode, plan: plan[0].Plan });
-      }
-      await session`deallocate watched`;
-      await session`reset plan_cache_mode`;
-      return out;
-    } finally {
-      session.release();
-    }
-  }
+  const plans = (run: (sql: postgres.Sql) => Promise<unknown>) => plansOf(db, run);
 
   it('reads the first page without walking the name index for the rare states, planned for its values or not', async () => {
     const found = await plans(async (sql) => {
@@ -136,18 +97,3 @@ describe('the fleet page at 20,000 nodes', () => {
     }
   });
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
-}
-
-/** Rows read by the plan's nodes that `which` picks, over every loop of each. */
-function rowsRead(p: PlanNode, which: (p: PlanNode) => boolean): number {
-  const own = which(p) ? p['Actual Rows'] * p['Actual Loops'] : 0;
-  return own + (p.Plans ?? []).reduce((sum, c) => sum + rowsRead(c, which), 0);
-}

@@ -484,7 +484,7 @@ for (const backend of QUEUE_BACKENDS) describe(`paging people (queues on ${backe
     // Ben's own email: "you", on Berlin's clock.
     const benMail = await sink.waitFor((m) => m.envelopeTo.includes('ben@test.local'));
     assert.ok(
-      textLines(benMail.text).includes('Paged: Ana Okafor and 1 channel (level 1 of 2) at 11:00:20 GMT+1 (10:00:20 UTC), not acknowledged after 10m; now paging you and 2 channels, level 2 of 2'),
+      textLines(benMail.text).includes('Paged: Ana Okafor and 1 channel (level 1 of 2) at 11:00:20 CET (10:00:20 UTC), not acknowledged after 10m; now paging you and 2 channels, level 2 of 2'),
       benMail.text,
     );
     assert.ok(textLines(benMail.text).includes('Escalation level: 2 of 2'), benMail.text);

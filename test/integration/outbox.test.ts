@@ -112,6 +112,29 @@ describe('outbox dispatch', () => {
     assert.equal(await count(db, 'outbox'), 0);
   });
 
+  it('measures dispatch latency from when an event came due, so a timer armed an hour ahead is not an hour late', async () => {
+    const clock = new ManualClock('2026-11-21T10:00:00.000Z');
+    await write(clock, [
+      { topic: 'test.effect', key: 'now', payload: { seq: 0 } },
+      { topic: 'test.effect', key: 'timer', payload: { seq: 0 }, availableAt: new Date(clock.now().getTime() + 3600_000) },
+    ]);
+    const latencies: Array<number | undefined> = [];
+    const events = new Events();
+    events.on('outbox.event', (_t, _r, seconds) => latencies.push(seconds));
+    const metrics = createMetrics();
+    countEvents(metrics, events);
+    const registry = new HandlerRegistry().on('test.effect', 'effects', (batch, { tx }) => recordEffects(tx, batch, 'w'));
+    const d = new OutboxDispatcher({ sql: db.sql, registry, clock, log: testLog, maxAttempts: 3, events });
+    clock.advance(2_000);
+    assert.equal(await d.runOnce(), 1, 'the timer is not due');
+    clock.advance(3600_000 - 2_000 + 500);
+    assert.equal(await d.runOnce(), 1);
+    assert.deepEqual(latencies, [2, 0.5], 'the event written due, then the timer');
+    // Both within the histogram's buckets, none past its last (60 s).
+    const buckets = (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('lifeline_outbox_dispatch_latency_seconds_bucket'));
+    assert.ok(buckets.includes('lifeline_outbox_dispatch_latency_seconds_bucket{le="2.5"} 2'), buckets.join('\n'));
+  });
+
   it('leaves an event of a topic it does not handle, and the rest of its key, to a process that does', async () => {
     const clock = new ManualClock('2026-11-21T10:00:00.000Z');
     await write(clock, [

@@ -240,3 +240,40 @@ describe('keeping a page’s past on a node write', () => {
     await expectInvalid(unknown, ['components.0.id']);
   });
 });
+
+describe('keeping the days of a page made during the day', () => {
+  let h: Harness;
+  const report = () => ({ log: testLog, metrics: h.metrics });
+  const keptOf = async (slug: string) =>
+    (await h.sql<Array<{ n: number }>>`select count(*)::int as n from status_page_days d join status_pages p on p.id = d.page_id where p.slug = ${slug}`)[0]!.n;
+
+  before(async () => {
+    h = await createHarness();
+    h.clock.set('2026-11-21T09:41:00.000Z');
+  });
+  after(async () => h?.close());
+
+  it('keeps a page over nodes that never reported, with no ingest ever run: nothing waits to be judged', async () => {
+    await h.createNode('quiet', { labels: { tier: 'quiet' } });
+    assert.equal((await h.admin('POST', '/v1/status-pages', { slug: 'quiet', title: 'quiet', components: [{ name: 'Quiet', labels: { tier: 'quiet' } }] })).status, 201);
+    assert.equal(await keepPastDays(h.sql, h.clock.now().getTime(), report()), 89);
+  });
+
+  it('keeps a page made, or given a component, since the day’s pass at the leader’s next pass, not the next night', async () => {
+    const days = new PastDays(h.sql, h.clock, report());
+    await days.runOnce();
+    const made = await h.admin('POST', '/v1/status-pages', { slug: 'made-today', title: 'made', components: [{ name: 'Quiet', labels: { tier: 'quiet' } }] });
+    assert.equal(made.status, 201, await made.text());
+    h.clock.advance(60_000);
+    assert.deepEqual(await days.runOnce(), { kept: 89, forgotten: 0 }, 'its 89 days over, read from then on instead of worked out at each read');
+    const page = await expectJson<{ components: Array<{ id: string }> }>(await h.admin('GET', '/v1/status-pages/made-today'), 200);
+    h.clock.advance(60_000);
+    const patched = await h.admin('PATCH', '/v1/status-pages/made-today', { components: [{ id: page.components[0]!.id, name: 'Quiet', labels: { tier: 'quiet' } }, { name: 'Also quiet', labels: { tier: 'quiet' } }] });
+    assert.equal(patched.status, 200, await patched.text());
+    h.clock.advance(60_000);
+    assert.deepEqual(await days.runOnce(), { kept: 89, forgotten: 0 }, 'the added component’s');
+    assert.equal(await keptOf('made-today'), 178);
+    h.clock.advance(60_000);
+    assert.deepEqual(await days.runOnce(), { kept: 0, forgotten: 0 }, 'nothing new: nothing kept');
+  });
+});

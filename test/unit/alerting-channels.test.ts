@@ -489,7 +489,7 @@ describe('webhook channel', () => {
     assert.deepEqual(JSON.parse(request.body), {
       type: 'incident.opened',
       timestamp: OPENED_AT,
-      data: { incident: n.incident, node: n.node, display_names: { acknowledged_by: null, resolved_by: null } },
+      data: { incident: n.incident, node: n.node, reason: n.reason, display_names: { acknowledged_by: null, resolved_by: null } },
     });
   });
 
@@ -510,7 +510,7 @@ describe('webhook channel', () => {
     await channel.send(notification(), config, new Date());
     await receiver.waitFor(() => receiver.requests.length === 3);
     assert.equal(JSON.parse(receiver.requests[1]!.body).data.incident_url, incidentUrl);
-    assert.deepEqual(Object.keys(JSON.parse(receiver.requests[2]!.body).data), ['incident', 'node', 'display_names'], 'no public URL: no address, no placeholder');
+    assert.deepEqual(Object.keys(JSON.parse(receiver.requests[2]!.body).data), ['incident', 'node', 'reason', 'display_names'], 'no public URL: no address, no placeholder');
   });
 
   test('names who acted for people in data.display_names, beside the ids the incident keeps', async () => {
@@ -823,6 +823,16 @@ describe('slack channel', () => {
     assert.ok(fields.includes('*Duration*\n4m 10s'), fields.join(' | '));
   });
 
+  test("an escalation after the node's reason changed heads with the new one, the opening one beside when it opened", async () => {
+    const later = notification({ event: 'escalated', reason: 'exited with status 3: disk full', incident: { escalation_level: 1, reason: 'no run has ended since it was created' } });
+    await channel.send(later, { webhook_url: receiver.url }, NOW);
+    const message = JSON.parse((await receiver.waitFor()).body);
+    assert.equal(message.text, 'ESCALATED: db-1 — exited with status 3: disk full');
+    const fields = message.blocks[1].fields.map((f: { text: string }) => f.text);
+    assert.ok(fields.includes('*Reason*\nexited with status 3: disk full'), fields.join(' | '));
+    assert.ok(fields.includes('*Opened*\n2026-11-21 10:00:00 UTC — no run has ended since it was created'), fields.join(' | '));
+  });
+
   test('says how a resolve ended and whom an escalation follows, as the email does', async () => {
     const send = async (n: Notification) => {
       await channel.send(n, { webhook_url: receiver.url }, NOW);
@@ -1039,6 +1049,17 @@ describe('pagerduty channel', () => {
     assert.equal(payload.custom_details.Reason, 'no heartbeat for 90s');
     assert.equal(sent[1].payload.custom_details['Escalation level'], '2');
     assert.equal(payload.custom_details.Paged, undefined, 'a page whose reach is not known names nobody');
+  });
+
+  test("an escalation after the node's reason changed triggers with the new one", async () => {
+    receiver.script(202);
+    const later = notification({ event: 'escalated', reason: 'exited with status 3: disk full', incident: { escalation_level: 1, reason: 'no run has ended since it was created' } });
+    await channel.send(later, { routing_key: 'R0UT1NGKEY', url: receiver.url }, NOW);
+    await receiver.waitFor(() => receiver.requests.length === 1);
+    const { payload } = JSON.parse(receiver.requests[0]!.body);
+    assert.equal(payload.summary, 'ESCALATED: db-1 — exited with status 3: disk full');
+    assert.equal(payload.custom_details.Reason, 'exited with status 3: disk full');
+    assert.equal(payload.custom_details.Opened, '2026-11-21 10:00:00 UTC — no run has ended since it was created');
   });
 
   test('a page names whom it reached, as the other channels do', async () => {

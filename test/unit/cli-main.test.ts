@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { COMMANDS, run } from '../../src/cli/main.ts';
+import { cliCommand, scriptAsRun } from '../../src/cli/nodes.ts';
 
 /** Runs the CLI in this process with captured output and an environment of our choosing. */
 async function cli(argv: string[], env: Record<string, string> = {}) {
@@ -192,7 +193,68 @@ describe('the command line', () => {
       assert.deepEqual(JSON.parse(engine.seen[0]!.body).schedule, { cron: '* * * * *', grace_seconds: 300 }, 'the grace the help promises, whatever the engine defaults to');
       assert.match(r.stdout, /down 300s after a scheduled time with no success ping; a run that has started is held to the same time \(--max-run times a run from its start instead\)/);
       assert.match(r.stdout, /^In its crontab: {2}\* \* \* \* \* lifeline run --ping-url https:\/\/lifeline\.example\/ping\/k -- your-job\.sh$/m);
-      assert.doesNotMatch(r.stdout, /&& curl/);
+      // `job && curl` only after it, as the lesser choice README's crontabs give it.
+      assert.match(r.stdout, /\nOr, a success ping only \(a failed run is down once its grace has passed\): {2}your-job\.sh && curl -fsS -m 10 --retry 5 https:\/\/lifeline\.example\/ping\/k\n$/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("names the CLI in a job's crontab line by a path cron's PATH (/usr/bin:/bin) needs no help with", () => {
+    const here = "That path is where the CLI is on this machine; on another host, give its path there.";
+    assert.deepEqual(cliCommand({ script: '/usr/local/bin/lifeline', node: '/usr/bin/node' }), { command: '/usr/local/bin/lifeline', note: here });
+    assert.equal(cliCommand({ script: '/home/ops/.npm-global/bin/lifeline', node: '/usr/local/bin/node' }).command, '/usr/local/bin/node /home/ops/.npm-global/bin/lifeline');
+    assert.equal(cliCommand({ script: "/opt/it's here/node_modules/.bin/lifeline", node: '/bin/node' }).command, "'/opt/it'\\''s here/node_modules/.bin/lifeline'");
+    assert.deepEqual(cliCommand({ script: undefined, node: '/usr/bin/node' }), { command: 'lifeline' }, 'no script: the REPL, node -e');
+    assert.deepEqual(cliCommand(undefined), { command: 'lifeline' }, 'in-process');
+  });
+
+  it("escapes cron's % in a job's crontab line, and names no path holding a line break, which would end the line", () => {
+    // cron makes a bare % a newline, inside quotes too, and gives `\%` to sh as `%`.
+    assert.equal(cliCommand({ script: '/opt/100%/bin/lifeline', node: '/opt/node-%v/bin/node' }).command, "'/opt/node-\\%v/bin/node' '/opt/100\\%/bin/lifeline'");
+    for (const invokedAs of [
+      { script: '/opt/a\nb/bin/lifeline', node: '/usr/bin/node' },
+      { script: '/opt/a\rb/bin/lifeline', node: '/usr/bin/node' },
+      { script: '/usr/local/bin/lifeline', node: '/opt/node\n/bin/node' },
+    ]) {
+      const cli = cliCommand(invokedAs);
+      assert.equal(cli.command, 'lifeline', JSON.stringify(invokedAs));
+      assert.match(cli.note!, /line break/);
+    }
+  });
+
+  it("names the package's own file, not npm's cache, when npx ran the CLI", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-npx-'));
+    try {
+      const bin = join(dir, '_npx/8548355cbd89882d/node_modules/.bin');
+      mkdirSync(join(dir, 'package/bin'), { recursive: true });
+      writeFileSync(join(dir, 'package/bin/lifeline.mjs'), '');
+      mkdirSync(bin, { recursive: true });
+      symlinkSync(join(dir, 'package/bin/lifeline.mjs'), join(bin, 'lifeline'));
+      const file = realpathSync(join(dir, 'package/bin/lifeline.mjs'));
+      assert.equal(scriptAsRun(join(bin, 'lifeline'), {}), file);
+      assert.equal(scriptAsRun(join(bin, 'lifeline'), { npm_command: 'exec' }), file);
+      // A link in a bin directory is kept, as it stays put when the package moves; not under npm exec.
+      const link = join(dir, 'lifeline');
+      symlinkSync(join(dir, 'package/bin/lifeline.mjs'), link);
+      assert.equal(scriptAsRun(link, {}), link);
+      assert.equal(scriptAsRun(link, { npm_command: 'exec' }), file);
+      assert.equal(scriptAsRun(undefined, { npm_command: 'exec' }), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("quotes and escapes the ping URL in a job's crontab lines: LIFELINE_PUBLIC_URL may hold %XX escapes", async () => {
+    const schedule = { cron: '0 3 * * *', time_zone: 'UTC', grace_seconds: 300, max_run_seconds: null };
+    const job = { id: 'j1', name: 'escaped', labels: {}, schedule, ping_key: 'k', ping_url: 'https://lifeline.example/ops%20team/ping/k' };
+    const engine = await recordingEngine(job);
+    try {
+      const r = await cli(['nodes', 'add', 'escaped', '--schedule', '0 3 * * *'], engine.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Ping URL: https:\/\/lifeline\.example\/ops%20team\/ping\/k$/m, 'as it is, outside a crontab');
+      assert.ok(r.stdout.includes("\nIn its crontab:  0 3 * * * lifeline run --ping-url 'https://lifeline.example/ops\\%20team/ping/k' -- your-job.sh\n"), r.stdout);
+      assert.ok(r.stdout.endsWith("your-job.sh && curl -fsS -m 10 --retry 5 'https://lifeline.example/ops\\%20team/ping/k'\n"), r.stdout);
     } finally {
       await engine.close();
     }

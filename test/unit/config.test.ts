@@ -22,6 +22,7 @@ describe('loadConfig', () => {
     assert.equal(c.logLevel, 'info');
     assert.equal(c.ingestFlushMs, 250);
     assert.equal(c.drainMs, 10_000);
+    assert.equal(c.heldRequestsMax, 1024);
     assert.equal(c.outboxPollMs, 1000);
     assert.equal(c.outboxWorkers, 2);
     assert.equal(c.dbPoolMax, 12);
@@ -58,6 +59,12 @@ describe('loadConfig', () => {
     assert.equal(c.evaluatorIntervalMs, 250);
     assert.equal(c.smtpUrl, 'smtp://mail:1025');
     assert.equal(c.mailFrom, 'Lifeline <oncall@example.com>');
+  });
+
+  it('takes LIFELINE_HELD_REQUESTS_MAX from 0 (hold none) to 65536', () => {
+    const held = (v: string) => loadConfig({ DATABASE_URL: 'postgresql://u:p@db/x', LIFELINE_HELD_REQUESTS_MAX: v }).heldRequestsMax;
+    assert.deepEqual([held('0'), held('65536')], [0, 65_536]);
+    for (const bad of ['-1', '65537']) assert.throws(() => held(bad), ConfigError);
   });
 
   it('gives LIFELINE_PUBLIC_URL as the parsed URL writes it, without a trailing slash', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { HttpDrain, PROBE_GONE_MS, type DrainEnd } from '../../src/http/drain.ts';
 
@@ -29,7 +30,7 @@ function answer(handler: (incoming: IncomingMessage, outgoing: ServerResponse) =
     shouldKeepAlive: true,
     setHeader: (k: string, v: string) => headers.set(k, v),
   });
-  handler({ url } as IncomingMessage, outgoing as unknown as ServerResponse);
+  handler({ url, socket: new EventEmitter() } as unknown as IncomingMessage, outgoing as unknown as ServerResponse);
   return {
     headers,
     outgoing,
@@ -64,6 +65,14 @@ describe('HttpDrain', () => {
     mock.timers.tick(QUIET - 1);
     assert.equal(await settled(end), undefined);
     mock.timers.tick(1);
+    assert.deepEqual(await settled(end), { by: 'quiet' });
+  });
+
+  it('a read of /readyz/, the app’s 404 and no probe, does not hold the drain for a 503 it never answers', async () => {
+    const drain = new HttpDrain();
+    answer(drain.wrap(() => {}), '/readyz/').send(404);
+    const end = drain.begin(WINDOW_MS, QUIET);
+    mock.timers.tick(QUIET);
     assert.deepEqual(await settled(end), { by: 'quiet' });
   });
 
@@ -123,5 +132,41 @@ describe('HttpDrain', () => {
     void drain.begin(WINDOW_MS, QUIET);
     assert.equal(slow.headers.get('connection'), 'close');
     assert.equal(slow.outgoing.shouldKeepAlive, false);
+  });
+});
+
+describe('HttpDrain on a node:http server', () => {
+  it('keeps no answer of a pipelining connection its client closed', async () => {
+    const drain = new HttpDrain();
+    // The first request is never answered, so the three after it queue behind it on the connection.
+    let answered = 0;
+    const server = createServer(
+      drain.wrap((incoming, outgoing) => {
+        incoming.resume();
+        if (answered++ > 0) outgoing.end('ok');
+      }),
+    );
+    drain.track(server);
+    const serverSides: Promise<unknown>[] = [];
+    server.on('connection', (socket: Socket) => serverSides.push(once(socket, 'close')));
+    const arrived: Promise<unknown>[] = [];
+    server.on('request', (incoming: IncomingMessage) => arrived.push(once(incoming, 'end')));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(['/a', '/b', '/c', '/d'].map((path) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`).join(''));
+      while (arrived.length < 4) await once(server, 'request');
+      await Promise.all(arrived);
+      assert.equal(drain.answersUnderWay, 4);
+      socket.destroy();
+      await Promise.all(serverSides);
+      // The first answer closed with the connection; the three queued behind it never close.
+      assert.equal(drain.answersUnderWay, 0);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

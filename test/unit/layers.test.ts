@@ -15,7 +15,7 @@ const LAYERS = ['infrastructure', 'model', 'alerting', 'store', 'service', 'adap
 type Layer = (typeof LAYERS)[number];
 
 /** Infrastructure: what every room stands on, knowing no room. */
-const INFRASTRUCTURE = /^src\/(db\/|embedded\/|queue\/|(clock|coalescer|config|errors|events|invisible|local-time|logger|loop|package-files|secrets|settles|uncaught)\.ts$)/;
+const INFRASTRUCTURE = /^src\/(db\/|embedded\/|queue\/|(clock|coalescer|config|errors|events|invisible|local-time|logger|loop|package-files|secrets|settles|shell-word|uncaught|utf8-boundary)\.ts$)/;
 
 /**
  * The pure modules of rooms besides model.ts: rules and shapes that take what they need as

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IANAZone } from 'luxon';
-import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, offsetChanges, onJobClock, showings, toLocal, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
+import { canonicalZone, fromLocal, isTimeZone, isZoneName, localHighWater, offsetAt, offsetChanges, onJobClock, showings, toLocal, zonedStamp, zonedTime, ZONE_NAMES, type ClockWords } from '../../src/local-time.ts';
 
 const HOUR = 3_600_000;
 const z = (iso: string) => Date.parse(iso);
@@ -210,5 +210,37 @@ describe('onJobClock', () => {
     assert.equal(onJobClock(Date.parse('2026-12-08T02:30:00Z'), 'Europe/Berlin'), '03:30 in Europe/Berlin');
     assert.equal(onJobClock(Date.parse('2026-12-06T03:00:00Z'), 'America/New_York'), '2026-12-05 22:00 in America/New_York');
     assert.equal(onJobClock(Date.parse('2026-12-08T02:30:15Z'), 'Europe/Berlin', true), '03:30:15 in Europe/Berlin');
+  });
+});
+
+describe("a message's time on its reader's clock", () => {
+  const winter = new Date('2026-01-15T10:05:00Z');
+  const summer = new Date('2026-07-15T10:05:00Z');
+  const cases: Array<[zone: string, at: Date, want: string]> = [
+    ['Europe/Berlin', winter, '11:05:00 CET (10:05:00 UTC)'],
+    ['Europe/Berlin', summer, '12:05:00 CEST (10:05:00 UTC)'],
+    ['Europe/London', winter, '10:05:00 GMT (10:05:00 UTC)'],
+    ['Europe/London', summer, '11:05:00 BST (10:05:00 UTC)'],
+    ['Europe/Lisbon', winter, '10:05:00 WET (10:05:00 UTC)'],
+    ['Europe/Helsinki', summer, '13:05:00 EEST (10:05:00 UTC)'],
+    ['America/New_York', winter, '05:05:00 EST (10:05:00 UTC)'],
+    ['America/New_York', summer, '06:05:00 EDT (10:05:00 UTC)'],
+    ['America/Los_Angeles', winter, '02:05:00 PST (10:05:00 UTC)'],
+    ['Asia/Kolkata', winter, '15:35:00 IST (10:05:00 UTC)'],
+    ['Asia/Calcutta', summer, '15:35:00 IST (10:05:00 UTC)'],
+    ['Australia/Sydney', winter, '21:05:00 AEDT (10:05:00 UTC)'],
+    ['Australia/Sydney', summer, '20:05:00 AEST (10:05:00 UTC)'],
+    // No abbreviation in common English use: the offset.
+    ['Asia/Tokyo', winter, '19:05:00 GMT+9 (10:05:00 UTC)'],
+    ['Asia/Kathmandu', winter, '15:50:00 GMT+5:45 (10:05:00 UTC)'],
+    ['America/Sao_Paulo', winter, '07:05:00 GMT-3 (10:05:00 UTC)'],
+  ];
+  for (const [zone, at, want] of cases) {
+    it(`${zone} on ${iso(at.getTime()).slice(0, 10)}: ${want}`, () => assert.equal(zonedStamp(at, zone, false), want));
+  }
+  it('gives the date where the reader wants it, and UTC alone to a reader on UTC or on no zone', () => {
+    assert.equal(zonedStamp(winter, 'Europe/Berlin'), '2026-01-15 11:05:00 CET (10:05:00 UTC)');
+    assert.equal(zonedStamp(winter, 'UTC'), '2026-01-15 10:05:00 UTC');
+    assert.equal(zonedStamp(winter, undefined), '2026-01-15 10:05:00 UTC');
   });
 });

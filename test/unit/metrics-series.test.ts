@@ -58,6 +58,14 @@ describe('a freshly started process', () => {
     assert.deepEqual(empty, ['lifeline_http_request_duration_seconds']);
   });
 
+  it('tells an HTTP answer of 20 s from a hung one: its bucket is 30 s, not only +Inf', async () => {
+    const { metrics, scrape } = started();
+    metrics.http.observe({ method: 'GET', route: '/metrics', status: '200' }, 20);
+    const lines = await scrape();
+    assert.ok(lines.includes('lifeline_http_request_duration_seconds_bucket{le="10",method="GET",route="/metrics",status="200"} 0'), lines.join('\n'));
+    assert.ok(lines.includes('lifeline_http_request_duration_seconds_bucket{le="30",method="GET",route="/metrics",status="200"} 1'));
+  });
+
   it('passes promtool check metrics, but for the default nodejs_* series', { skip: spawnSync('promtool', ['--version']).error ? 'promtool is not installed' : false }, async () => {
     const r = spawnSync('promtool', ['check', 'metrics'], { input: (await started().scrape()).join('\n'), encoding: 'utf8' });
     const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() && !l.startsWith('nodejs_'));

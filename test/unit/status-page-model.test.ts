@@ -380,6 +380,63 @@ describe('a published page', () => {
     assert.equal(pageView(page(false), two, [], [], apart, [], now).past_incidents.length, 2);
   });
 
+  it('gives an ongoing outage one start in both lists: a resolved stretch before it keeps its own entry, not merged into it', () => {
+    const alone = [[member('n1', 'web-1', 'down')], [], []];
+    // web-1 down 09:02:54–09:03:40, back up, down again from 09:05:14: its open incident opened then.
+    const past = [span('n1', 'node_down', '2026-11-21T09:02:54.000Z', '2026-11-21T09:03:40.000Z'), span('n1', 'node_down', '2026-11-21T09:05:14.000Z', null)];
+    const open = [incident('n1', 'web-1 is down', '2026-11-21T09:05:14.000Z', null)];
+    for (const shown of [false, true]) {
+      const view = pageView(page(shown), alone, [], open, past, [], now);
+      assert.deepEqual(view.incidents.map((i) => i.opened_at), ['2026-11-21T09:05:14.000Z']);
+      assert.deepEqual(pastOf(view), [
+        ['Outage in Web', 'ongoing', '2026-11-21T09:05:14.000Z', null, null],
+        ['Outage in Web', 'resolved', '2026-11-21T09:02:54.000Z', '2026-11-21T09:03:40.000Z', 46],
+      ]);
+    }
+    // Stretches before the ongoing one stay one entry among themselves; one overlapping it is part of it.
+    const flaps = [
+      span('n1', 'node_down', '2026-11-21T08:40:00.000Z', '2026-11-21T08:41:00.000Z'),
+      span('n1', 'node_down', '2026-11-21T08:46:00.000Z', '2026-11-21T08:47:00.000Z'),
+      span('n1', 'node_down', '2026-11-21T08:52:00.000Z', null),
+      span('n2', 'node_down', '2026-11-21T08:55:00.000Z', '2026-11-21T08:56:00.000Z'),
+    ];
+    const two = [[member('n1', 'web-1', 'down'), member('n2', 'web-2', 'healthy')], [], []];
+    assert.deepEqual(pastOf(pageView(page(false), two, [], [], flaps, [], now)), [
+      ['Partial outage in Web', 'ongoing', '2026-11-21T08:52:00.000Z', null, null],
+      ['Partial outage in Web', 'resolved', '2026-11-21T08:40:00.000Z', '2026-11-21T08:47:00.000Z', 120],
+    ]);
+    // web-1 down 08:40–08:55 and web-2 from 08:50 on: the Web's partial outage began at 08:40 and goes
+    // on. Without node names both lists speak of the component, so its open incident says 08:40 too;
+    // with them the open incident is web-2's own, and the entry names both nodes.
+    const relay = [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', '2026-11-21T08:55:00.000Z'), span('n2', 'node_down', '2026-11-21T08:50:00.000Z', null)];
+    const second = [[member('n1', 'web-1', 'healthy'), member('n2', 'web-2', 'down')], [], []];
+    const web2 = [incident('n2', 'web-2 is down', '2026-11-21T08:50:00.000Z', null)];
+    const hidden = pageView(page(false), second, [], web2, relay, [], now);
+    assert.deepEqual(hidden.incidents.map((i) => [i.title, i.opened_at]), [['Partial outage in Web', '2026-11-21T08:40:00.000Z']]);
+    assert.deepEqual(pastOf(hidden), [['Partial outage in Web', 'ongoing', '2026-11-21T08:40:00.000Z', null, null]]);
+    const named = pageView(page(true), second, [], web2, relay, [], now);
+    assert.deepEqual(named.incidents.map((i) => [i.title, i.opened_at]), [['web-2 is down', '2026-11-21T08:50:00.000Z']]);
+    assert.deepEqual(named.past_incidents.map((i) => [i.started_at, i.nodes]), [['2026-11-21T08:40:00.000Z', ['web-1', 'web-2']]]);
+    // A stretch cut by a maintenance window is not resolved by it: still one ongoing entry, from its start.
+    const window = new Map([['n1', [{ start: at('2026-11-21T08:45:00.000Z'), end: at('2026-11-21T08:50:00.000Z') }]]]);
+    assert.deepEqual(pastOf(pageView(page(false), alone, [], [], [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', null)], [], now, window)), [
+      ['Outage in Web', 'ongoing', '2026-11-21T08:40:00.000Z', null, null],
+    ]);
+    // One resolved inside the window was resolved: web-1 down 08:40–08:48, in a window 08:45–08:50,
+    // down again from 08:55. Its stretch ends at 08:45 and is an entry of its own, and both lists
+    // say 08:55, with names or without (Open incidents said 08:40 without, before it opened).
+    const resolvedInside = [span('n1', 'node_down', '2026-11-21T08:40:00.000Z', '2026-11-21T08:48:00.000Z'), span('n1', 'node_down', '2026-11-21T08:55:00.000Z', null)];
+    const again = [incident('n1', 'web-1 is down', '2026-11-21T08:55:00.000Z', null)];
+    for (const shown of [false, true]) {
+      const view = pageView(page(shown), alone, [], again, resolvedInside, [], now, window);
+      assert.deepEqual(view.incidents.map((i) => i.opened_at), ['2026-11-21T08:55:00.000Z'], `names ${shown ? 'shown' : 'hidden'}`);
+      assert.deepEqual(pastOf(view), [
+        ['Outage in Web', 'ongoing', '2026-11-21T08:55:00.000Z', null, null],
+        ['Outage in Web', 'resolved', '2026-11-21T08:40:00.000Z', '2026-11-21T08:45:00.000Z', 300],
+      ]);
+    }
+  });
+
   it('says "Outage" only if every node of the component was out at one instant, a node in a window counting as out', () => {
     const api = [[member('n1', 'api-1', 'healthy'), member('n2', 'api-2', 'healthy')], [], []];
     // One after the other: the API served throughout, from one node or the other.

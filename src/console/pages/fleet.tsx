@@ -8,6 +8,7 @@ import { Ago, LabelList, Lasting, Notice, Pager, StateBadge, Table } from '../co
 import { chrome, cursor, href, nodePath, readCursor } from '../context.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { Live, Page } from '../layout.tsx';
+import type { EventType } from '../../live/model.ts';
 import { sayAttrs } from '../live-status.ts';
 import { may } from '../acting.tsx';
 import { ADD_NODE_PATH } from './node-add.tsx';
@@ -15,6 +16,8 @@ import { html } from '../render.tsx';
 import { LabelField, LabelProblem, readLabelFilters, withLabel, type LabelQuery } from '../label-filter.tsx';
 
 const PAGE_SIZE = 100;
+/** The list shows each node's reason, which changes without a transition while it stays down (node.reason_changed). */
+const FLEET_ON: readonly EventType[] = ['node.state_changed', 'node.reason_changed'];
 const isFleetCursor = (k: unknown): k is FleetCursor =>
   Array.isArray(k) && k.length === 2 && Number.isInteger(k[0]) && typeof k[1] === 'string' && k[1].length <= 128;
 
@@ -209,7 +212,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
 
     return html(
       c,
-      <Page title="Fleet" chrome={frame} section="fleet" live={['node.state_changed']}>
+      <Page title="Fleet" chrome={frame} section="fleet" live={FLEET_ON}>
         <div class="page-head">
           <h1>Fleet</h1>
           <form class="filters" method="get" action="/" role="search">
@@ -236,7 +239,7 @@ export function fleetRoutes(deps: AppDeps, guards: Guards) {
             <p>Deleted.</p>
           </Notice>
         ) : null}
-        <Live id="fleet-live" url={self} on={['node.state_changed']}>
+        <Live id="fleet-live" url={self} on={FLEET_ON}>
           <Counts counts={counts} q={q} />
           <Spread spread={where} q={q} />
           {unfiltered && Object.values(counts).every((n) => n === 0) ? <NoNodesYet canAdd={canAdd} /> : <FleetTable rows={rows} now={now} labels={q.labelTexts} />}

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { listDeliveries } from '../../notifications/store.ts';
-import { isPageEvent, type DeliveryRow } from '../../notifications/model.ts';
-import { stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
+import { isPageEvent, shownPeople, type DeliveryRow } from '../../notifications/model.ts';
+import { lastReasonOf, reasonNow, stillFailing, stillFailingWarning } from '../../incidents/still-failing.ts';
 import { findNodeRefs, nodeById } from '../../nodes/store.ts';
 import { countIncidentsByStatus, getIncident, getIncidents, incidentsNodeId, listIncidents, pagedNobody, timelinesOf } from '../../incidents/store.ts';
 import { ACKNOWLEDGE_MAX, type IncidentRow, type IncidentStatus } from '../../incidents/model.ts';
@@ -11,14 +11,14 @@ import { isUuid } from '../../db/ids.ts';
 import type { AppDeps } from '../../http/deps.ts';
 import { isTimeCursor } from '../../http/validation.ts';
 import { addedNote, NOTE_MAX_CHARS, noteOf, resolutionNote } from '../../incidents/resolve-note.ts';
-import { acknowledgeEach, acknowledgeOnce, addNote, resolve } from '../../incidents/service.ts';
+import { acknowledgeEach, acknowledgeOnce, addNote, policiesEscalating, resolve } from '../../incidents/service.ts';
 import type { Refusal } from '../../errors.ts';
 import type { Acting } from '../../audit/model.ts';
 import { acting, actor, attempt, Field, may, requireScope } from '../acting.tsx';
 import { createOnce, Once } from '../once.tsx';
-import { Ago, areaText, At, Back, Notice, Pager, StateBadge } from '../components.tsx';
+import { Ago, areaText, At, AtOn, Back, Notice, Pager, StateBadge } from '../components.tsx';
 import { CATEGORIES } from '../../incidents/categorize.ts';
-import { agoAndAt, atOn, day, duration, utc } from '../format.ts';
+import { ago, agoAndAt, atOn, day, duration, utc } from '../format.ts';
 import { chrome, cursor, href, readCursor } from '../context.ts';
 import { sitePath, type ConsoleContext, type ConsoleEnv, type Guards } from '../guard.ts';
 import { actorNames } from '../../incidents/actor-names.ts';
@@ -27,13 +27,19 @@ import { actorText } from '../../incidents/shown-actor.ts';
 import { RESOLVED_MEANWHILE_SCRIPT_PATH } from '../assets.ts';
 import { RESOLVED_SAID } from '../resolved-meanwhile.ts';
 import { Csrf, Live, Page } from '../layout.tsx';
+import type { EventType } from '../../live/model.ts';
 import { sayAttrs } from '../live-status.ts';
 import { html, refusal } from '../render.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Confirm, asking, confirmed } from '../confirm.tsx';
 import { LabelField, LabelProblem, readLabelFilters } from '../label-filter.tsx';
-import { NOT_SET_UP, unsentWithoutEmail } from '../email-reach.tsx';
+import { NOT_SET_UP, ReachesNobody, unsentWithoutEmail } from '../email-reach.tsx';
 import type { ConsoleSession } from '../../access/sessions.ts';
+import { levelName, levelNumber, reachNames } from '../../../alerting/render.ts';
+import { policyStep } from '../../incidents/events.ts';
+import type { PolicyRow } from '../../oncall/model.ts';
+import { policyAt } from '../../oncall/schedules.ts';
+import { scheduleNames } from '../../oncall/store-schedules.ts';
 
 /** A day of the range as its UTC instants, or why what was sent was left out (said, not a 400 page). */
 type DayQuery = { text: string; start: Date; end: Date } | { problem: string } | undefined;
@@ -80,6 +86,8 @@ const AfterOpening = (p: { incident: IncidentRow; at: Date; then?: string }) => 
 );
 
 const PAGE_SIZE = 50;
+/** An incident's page follows its node's reason too: its Why says what the node says now (reasonNow). */
+const INCIDENT_ON: readonly EventType[] = ['incident.changed', 'node.reason_changed'];
 const STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 /** The node filter of a name no node has: an id none has either, so the list is empty, not everything. */
 const NO_NODE = '00000000-0000-0000-0000-000000000000';
@@ -556,6 +564,84 @@ export function resolvedSaying(ledger: DeliveryRow[]): string {
  */
 const TIMELINE_SHOWN = 500;
 
+/** The level an open incident's next step pages, when, and whom then (policyAt), in its email's words (reachNames). */
+interface NextLevel {
+  level: number;
+  at: Date;
+  /** Whom it pages; undefined when it names nobody (its schedules have nobody on call). */
+  names: string | undefined;
+  /** Whether it reaches anyone (policyAt's reaches_anyone): the engine fires the step after one that does not at once. */
+  reaches: boolean;
+  /** Whether a step follows it, for one that reaches nobody to hand on to. */
+  more: boolean;
+}
+
+/**
+ * The policy the incident escalates by, by the engine's own rule (policiesEscalating: its own, or
+ * once that was deleted its node's, else the default; undefined without any) and, while it is
+ * open, its next step (policyStep): undefined past the policy's end.
+ */
+async function escalationAhead(deps: AppDeps, incident: IncidentRow, now: Date): Promise<{ policy?: PolicyRow; next?: NextLevel }> {
+  const policy = incident.policy_id === null ? undefined : (await policiesEscalating(deps.sql, [incident])).get(incident.id);
+  const step = policy && incident.status === 'open' ? policyStep(incident, policy, incident.escalation_step + 1) : undefined;
+  if (!policy || !step) return policy ? { policy } : {};
+  // Whom it pages when it fires; a step overdue (held, or its timer not yet run) fires from now on.
+  const level = (await policyAt(deps.sql, policy, step.dueAt > now ? step.dueAt : now, deps.transports?.email.configured))[step.level]!;
+  const schedules = await scheduleNames(deps.sql, [...new Set(level.users.flatMap((u) => u.schedule_id ?? []))]);
+  const names = reachNames({ people: shownPeople(level.users, schedules, 'a deleted person'), channels: level.channel_ids.length });
+  return { policy, next: { level: step.level, at: step.dueAt, names, reaches: level.reaches_anyone, more: policyStep(incident, policy, step.step + 1) !== undefined } };
+}
+
+/**
+ * "1 of 2 — next: level 2 (Ben Li, Nia (on call in Nights) and 1 channel) at 10:12 UTC, in 8 min",
+ * counted as its email counts levels (levelNumber); "— last level" when none follows. A step the
+ * notifier has not yet fired is "due since 09:55 UTC (5 min ago)", not a next page in the past; one
+ * that would reach nobody says so, as the policy page does. Only an open incident has a next level:
+ * acknowledging stops escalation. An incident whose policy was deleted goes on by the one the
+ * engine takes in its place, named. It said "1", not of how many, nor when the next page goes or
+ * to whom.
+ */
+function EscalationLevel(p: { incident: IncidentRow; policy?: PolicyRow | undefined; next?: NextLevel | undefined; now: Date }) {
+  const number = levelNumber(p.incident.escalation_level, p.policy?.levels.length);
+  if (p.incident.status !== 'open') return <>{number}</>;
+  if (!p.policy) return <>{number} — its policy was deleted, and neither its node nor a default policy has one to go on by: escalation stops at its next step</>;
+  const replaced =
+    p.policy.id === p.incident.policy_id ? null : (
+      <span class="sub">
+        its policy was deleted: it goes on by <a href={`/policies/${p.policy.id}`}>{p.policy.name}</a>, as its node's next incident would
+      </span>
+    );
+  const { next } = p;
+  if (!next) return <>{number} — last level{replaced}</>;
+  const fromNow = p.incident.escalation_held || next.at <= p.now;
+  return (
+    <>
+      {number} — next: {levelName(next.level, undefined)}
+      {next.names === undefined ? null : ` (${next.names})`}
+      {p.incident.escalation_held ? (
+        ', held while its node is in maintenance'
+      ) : next.at <= p.now ? (
+        <>
+          {' '}
+          due since <AtOn at={next.at} now={p.now} /> ({ago(next.at, p.now)})
+        </>
+      ) : (
+        <>
+          {' '}
+          at <AtOn at={next.at} now={p.now} />, {ago(next.at, p.now)}
+        </>
+      )}
+      {next.reaches ? null : (
+        <>
+          {' '}
+          <ReachesNobody when={fromNow ? 'now' : 'then'} ends={!next.more} />
+        </>
+      )}
+      {replaced}
+    </>
+  );
+}
+
 /** An incident with its timeline and ledger; `done` or `refused` says what just happened (or why not). */
 async function incidentPage(
   c: ConsoleContext,
@@ -573,13 +659,14 @@ async function incidentPage(
   } = {},
 ) {
   const now = deps.clock.now();
-  const [frame, timelines, ledger, node, maintenance, nobody] = await Promise.all([
+  const [frame, timelines, ledger, node, maintenance, nobody, escalation] = await Promise.all([
     chrome(c, deps),
     timelinesOf(deps.sql, [incident.id]),
     listDeliveries(deps.sql, incident.id),
     nodeById(deps.sql, incident.node_id),
     maintenanceOf(deps.sql, [incident], now),
     pagedNobody(deps.sql, incident.status === 'open' ? [incident.id] : []),
+    escalationAhead(deps, incident, now),
   ]);
   // The node's name now: node_name is the one it had at opening, and a renamed node's old name
   // leads nowhere, or to another node that took it up. Undefined once the node is deleted.
@@ -587,6 +674,8 @@ async function incidentPage(
   // Still in the state it opened for: resolving it by hand does not stop that, so say what will follow.
   const still = stillFailing(incident, node?.state);
   const timeline = timelines.get(incident.id) ?? [];
+  // What the node says now while it still fails, as a page sent now would (reasonNow).
+  const why = reasonNow(incident, node, lastReasonOf(timeline));
   const who = await namesFor(deps.sql, incident, timeline, ledger);
   const names = who.keys;
   // Resolved by this same key with this same note: this form's own earlier sending (given back
@@ -643,12 +732,12 @@ async function incidentPage(
   const self = `/incidents/${incident.id}`;
   return html(
     c,
-    <Page title={incident.title} chrome={frame} section="incidents" live={['incident.changed']}>
+    <Page title={incident.title} chrome={frame} section="incidents" live={INCIDENT_ON}>
       <Back href="/incidents">Incidents</Back>
       {notice}
       {/* What is down, since when, why and how far it escalated come first, with Acknowledge: on a
           phone they are the first screen. Resolving, with its note and caveat, follows. */}
-      <Live id="incident-live" url={self} on={['incident.changed']}>
+      <Live id="incident-live" url={self} on={INCIDENT_ON}>
         <div class="page-head">
           <h1>{incident.title}</h1>
           <div class="actions">
@@ -688,7 +777,10 @@ async function incidentPage(
               </>
             ) : null}
             <dt>Why</dt>
-            <dd>{incident.reason ?? '—'}</dd>
+            <dd id="why">
+              {why ?? '—'}
+              {why !== incident.reason && incident.reason !== null ? <span class="muted"> (opened for: {incident.reason})</span> : null}
+            </dd>
             {maintenance.size > 0 ? (
               <>
                 <dt>Maintenance</dt>
@@ -698,7 +790,7 @@ async function incidentPage(
               </>
             ) : null}
             <dt>Escalation level</dt>
-            <dd>{incident.policy_id ? `${incident.escalation_level + 1}` : 'none: no escalation policy'}</dd>
+            <dd>{incident.policy_id ? <EscalationLevel incident={incident} {...escalation} now={now} /> : 'none: no escalation policy'}</dd>
             <dt>Paged</dt>
             <dd id="paged">
               <PagedNow incident={incident} ledger={ledger} timeline={timeline} names={who} pagedNobody={nobody.has(incident.id)} now={now} />

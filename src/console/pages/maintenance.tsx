@@ -294,7 +294,7 @@ export function maintenanceRoutes(deps: AppDeps, guards: Guards) {
 
   app.get('/maintenance', ...guards.page, async (c) => {
     const done = c.req.query('done');
-    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance within a tick of its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.', cancelled: 'Cancelled: it will not start.', over: OVER };
+    const said: Record<string, string> = { created: 'The window is on: its nodes enter maintenance at its start.', already: ALREADY, ended: 'Ended: its nodes are judged afresh.', cancelled: 'Cancelled: it will not start.', over: OVER };
     const saying = done === 'started' ? await startedSaying(c.req.query('window')) : sayingOf(said, done);
     return page(c, saying.done ? saying : { prefill: prefillOf(c) });
   });

@@ -15,20 +15,23 @@ import { summarize } from '../../uptime/summary.ts';
 import { NODE_STATES } from '../../uptime/state-time.ts';
 import { UPTIME_WINDOWS, type UptimeWindow } from '../../uptime/windows.ts';
 import { may } from '../acting.tsx';
-import { Ago, alreadyShownOnce, At, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
+import { Ago, alreadyShownOnce, At, AtOn, Back, EngineUnset, LabelList, Lasting, Notice, Pager, Snippet, StateBadge, Table } from '../components.tsx';
 import { chrome, cursor, engineAddress, href, nodePath, readCursor } from '../context.ts';
 import { htmlAttr } from '../../http/html-attr.ts';
-import { day, duration, percent, runTime } from '../format.ts';
+import { ago, day, duration, percent, runTime } from '../format.ts';
 import type { ConsoleEnv, Guards } from '../guard.ts';
 import { IncidentTable, incidentTableFacts } from '../incident-parts.tsx';
 import { MaintenanceLink } from './maintenance.tsx';
 import { Live, Page } from '../layout.tsx';
+import type { EventType } from '../../live/model.ts';
 import { AskFirst } from '../confirm.tsx';
 import { html, refusal } from '../render.tsx';
 import { isUtc, onJobClock } from '../../local-time.ts';
 import { UptimeBar } from '../uptime-bar.tsx';
 
 const TRANSITIONS = 20;
+/** Its reason changes without a transition while it stays down (node.reason_changed). */
+const NODE_ON: readonly EventType[] = ['node.state_changed', 'node.reason_changed', 'incident.changed'];
 const RUNS = 10;
 const INCIDENTS = 10;
 const WINDOWS: UptimeWindow[] = ['24h', '7d', '30d', '90d'];
@@ -121,7 +124,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
 
     return html(
       c,
-      <Page title={node.name} chrome={frame} section="fleet" live={['node.state_changed', 'incident.changed']}>
+      <Page title={node.name} chrome={frame} section="fleet" live={NODE_ON}>
         <Back href="/">Fleet</Back>
         {c.req.query('done') === 'ping-key' ? (
           <Notice kind="ok">
@@ -141,7 +144,7 @@ export function nodeRoutes(deps: AppDeps, guards: Guards) {
             <p>Saved. The node is judged afresh with its new settings at the next evaluator tick.</p>
           </Notice>
         ) : null}
-        <Live id="node-live" url={self} on={['node.state_changed', 'incident.changed']}>
+        <Live id="node-live" url={self} on={NODE_ON}>
           <div class="page-head">
             <h1>{node.name}</h1>
             <div class="actions">
@@ -333,16 +336,30 @@ function Badges(p: { node: NodeRow; deps: AppDeps; explained: boolean }) {
 
 /**
  * The run the job's success ping is awaited for (expectedRun, as the API's `next_due_at`), with why
- * the ones before a new job's first are not, and marked as not judged in maintenance.
+ * the ones before a new job's first are not, and marked as not judged in maintenance. A run already
+ * past whose ping is still within its grace is said as awaited until the grace ends ("Awaiting the
+ * 03:24 UTC run's ping until 03:29 UTC, in 3 min"), not as a next run minutes ago.
  */
 function NextRun(p: { node: NodeRow; schedule: CronSchedule; now: Date }) {
   const next = expectedRun(p.node, p.schedule, p.now);
+  const seconds = hasSeconds(p.schedule.cron);
+  const onClock = isUtc(p.schedule.time_zone) ? null : ` (${onJobClock(next.at.getTime(), p.schedule.time_zone, seconds)})`;
+  const first = next.first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null;
+  if (next.graceEndsAt !== null && next.at <= p.now) {
+    return (
+      <>
+        Awaiting the <AtOn at={next.at} now={p.now} seconds={seconds} />
+        {onClock} run's ping until <AtOn at={next.graceEndsAt} now={p.now} seconds={seconds} />, {ago(next.graceEndsAt, p.now)}
+        {first}
+      </>
+    );
+  }
   return (
     <>
-      <Ago at={next.at} now={p.now} seconds={hasSeconds(p.schedule.cron)} />
-      {isUtc(p.schedule.time_zone) ? null : ` (${onJobClock(next.at.getTime(), p.schedule.time_zone, hasSeconds(p.schedule.cron))})`}
+      <Ago at={next.at} now={p.now} seconds={seconds} />
+      {onClock}
       {next.graceEndsAt === null ? <span class="sub">not judged until the maintenance window ends</span> : null}
-      {next.first ? <span class="sub">its first expected run: one before it comes too soon after its schedule was set</span> : null}
+      {first}
       {p.schedule.grace_seconds ? <span class="sub">its success ping is due within {duration(p.schedule.grace_seconds * 1000)} of it</span> : null}
     </>
   );

@@ -10,7 +10,7 @@ import { CreatePolicy, PatchPolicy } from '../../http/routes/escalation-policies
 import { parse } from '../../http/validation.ts';
 import { MAX_LEVELS, type PolicyLevel, type PolicyRow } from '../../oncall/model.ts';
 import { createPolicy, deletePolicy, updatePolicy } from '../../oncall/service.ts';
-import { getPolicy, listPolicies } from '../../oncall/store.ts';
+import { getDefaultPolicy, getPolicy, listPolicies } from '../../oncall/store.ts';
 import { listSchedules } from '../../oncall/store-schedules.ts';
 import { policiesPagingNobody, policyAt, type LevelNow, type PagedNow } from '../../oncall/schedules.ts';
 import { listUsers } from '../../oncall/store-users.ts';
@@ -22,7 +22,7 @@ import { duration, weekdayAt } from '../format.ts';
 import { all, integer, placeProblems, text, type Form, type Placed } from '../forms.ts';
 import { refusedDelete, refusedSave, sentVersions, Version, versionField, versionOf } from '../version.tsx';
 import type { ConsoleContext, ConsoleEnv, Guards } from '../guard.ts';
-import { LevelsWithoutEmail, levelsWithoutEmail } from '../email-reach.tsx';
+import { LevelsWithoutEmail, levelsWithoutEmail, ReachesNobody } from '../email-reach.tsx';
 import { Csrf, Page, type Chrome } from '../layout.tsx';
 import { askAgain, asking, AskFirst, Confirm, confirmed } from '../confirm.tsx';
 import { createOnce, Once } from '../once.tsx';
@@ -112,9 +112,7 @@ function LevelsNow(p: { levels: LevelNow[]; who: Pageable; now: Date }) {
           {l.reaches_anyone ? null : (
             <>
               {' '}
-              <span class="tag tag-nobody" title="Nobody is on call in its schedules, and nothing it names can take a message (by email nothing can while SMTP_URL is unset)">
-                reaches nobody now — the next level fires at once
-              </span>
+              <ReachesNobody when="now" />
             </>
           )}
         </li>
@@ -353,7 +351,15 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
 
   const policyPage = async (c: ConsoleContext, policy: PolicyRow, o: { form?: Form; placed?: Placed; message?: string; done?: string; status?: ContentfulStatusCode; focus?: true } = {}) => {
     const now = deps.clock.now();
-    const [frame, who, withoutEmail, levelsNow] = await Promise.all([chrome(c, deps), pageable(deps), levelsWithoutEmail(deps, policy), policyAt(deps.sql, policy, now, deps.transports?.email.configured)]);
+    // Only one who may delete it is told what deleting it leaves its nodes with.
+    const writer = may(c.get('session'), 'write');
+    const [frame, who, withoutEmail, levelsNow, fallback] = await Promise.all([
+      chrome(c, deps),
+      pageable(deps),
+      levelsWithoutEmail(deps, policy),
+      policyAt(deps.sql, policy, now, deps.transports?.email.configured),
+      writer ? fallbackOf(policy) : undefined,
+    ]);
     return html(
       c,
       <Page title={policy.name} chrome={frame} section="policies">
@@ -368,14 +374,16 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
         <div class="panel">
           <LevelsNow levels={levelsNow} who={who} now={now} />
         </div>
-        {may(frame.session, 'write') ? (
+        {writer ? (
           <>
             <h2>Edit</h2>
             <PolicyForm session={frame.session} action={`/policies/${policy.id}`} who={who} drawnAt={deps.clock.now()} policy={policy} {...(o.form ? { form: o.form } : {})} {...(o.placed ? { placed: o.placed } : {})} />
             <h2>Delete</h2>
             <div class="actions">
               <AskFirst href={`/policies/${policy.id}/delete`} name={policy.name} />
-              <span class="muted">Its nodes fall back to the default policy, if there is another.</span>
+              <span class="muted">
+                <NodesLeft policy={policy} fallback={fallback} />
+              </span>
             </div>
           </>
         ) : null}
@@ -426,20 +434,14 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
     return c.redirect(`/policies/${policy.id}?done=saved`, 303);
   });
 
+  /** The default policy its nodes would fall back to, were `policy` deleted: none for the default itself, which is not read. */
+  const fallbackOf = async (policy: PolicyRow) => (policy.is_default ? undefined : getDefaultPolicy(deps.sql));
+
   const askDelete = async (policy: PolicyRow, frame: Chrome, problem?: string) => {
-    const fallback = (await listPolicies(deps.sql, undefined, LIST_LIMIT)).find((p) => p.is_default && p.id !== policy.id);
+    const fallback = await fallbackOf(policy);
     return (
       <Confirm name={policy.name} back={`/policies/${policy.id}`} action={`/policies/${policy.id}/delete`} fields={versionField(versionOf(policy))} problem={problem} chrome={frame} section="policies">
-        {policy.is_default ? (
-          <>
-            <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
-            policy is made the default (none becomes it by itself).{' '}
-          </>
-        ) : fallback ? (
-          <>Nodes that name it fall back to the default policy, {fallback.name}. </>
-        ) : (
-          <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
-        )}
+        <NodesLeft policy={policy} fallback={fallback} />
         Its open incidents go on with their node's policy as it then is, said in their timelines, or stop escalating where there is none.
       </Confirm>
     );
@@ -459,4 +461,25 @@ export function policyRoutes(deps: AppDeps, guards: Guards) {
   });
 
   return app;
+}
+
+/**
+ * What deleting a policy leaves its nodes with, as its page and its delete question both say it:
+ * the default's page said "Its nodes fall back to the default policy, if there is another", of the
+ * default itself.
+ */
+function NodesLeft(p: { policy: PolicyRow; fallback: PolicyRow | undefined }) {
+  if (p.policy.is_default) {
+    return (
+      <>
+        <b>It is the default.</b> Nodes without a policy of their own are left with none: their incidents open but page nobody until another
+        policy is made the default (none becomes it by itself).{' '}
+      </>
+    );
+  }
+  return p.fallback ? (
+    <>Nodes that name it fall back to the default policy, {p.fallback.name}. </>
+  ) : (
+    <>Nodes that name it are left with no policy (there is no default): their incidents open but page nobody. </>
+  );
 }

@@ -208,7 +208,7 @@ export function eventRoutes(feed: LiveFeed, identity: IdentityCache) {
       summary: 'Stream changes as they commit',
       description: [
         'Server-sent events (`text/event-stream`), one per change, in commit order, within moments of the commit in any process:',
-        '`node.state_changed` (data: a `StateChanged`, the transition with its node) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
+        '`node.state_changed` (data: a `StateChanged`, the transition with its node), `node.reason_changed` (data: a `ReasonChanged`, a node staying in its state for a new reason: no transition, after its transitions, the reason as the node has it when read) and `incident.changed` (data: an `IncidentChange`, the incident as it is now, after any change to its status, escalation, timeline or deliveries).',
         '`types` picks some (default: all); a type it does not name, or any other parameter, is 400 `validation_failed` naming it. There is no replay: after a reconnect, read again what you show.',
         'Besides a Bearer secret, the console’s session cookie is accepted, so its pages can listen.',
         'The stream ends once its secret is revoked or its session ends (signed out, idle, expired): at once when that is announced (and also when that check cannot reach the database, tried twice), else within 20 s (at the next comment line), or at the second one while checks cannot reach the database.',

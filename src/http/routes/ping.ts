@@ -7,6 +7,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Ingestor } from '../../ingest/ingestor.ts';
 import { KEPT_OUTPUT_BYTES, OutputTail, PING_BODY_READ_BYTES, PING_BODY_READ_CHUNKS, type PingKind } from '../../jobs/model.ts';
 import { Refusal, validationFailed } from '../../errors.ts';
+import { boundaryAtOrBefore } from '../../utf8-boundary.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, errorBody, postgresUnavailable, renderError } from '../errors.ts';
 import { LIMIT_DEFAULTS } from '../../config.ts';
@@ -78,13 +79,6 @@ export interface PingBody {
   unread: boolean;
 }
 
-/** `at`, or back to the start of the UTF-8 character it falls in (a continuation byte, 10xxxxxx, is the middle of one). */
-function toBoundary(bytes: Uint8Array, at: number): number {
-  let end = at;
-  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end -= 1;
-  return end;
-}
-
 /**
  * A POST body as the run's output, read as it arrives with only its end held (OutputTail): a
  * 2.6 MB log costs a 20 KB buffer whatever its chunks. Nothing in it refuses a ping, as in
@@ -99,7 +93,7 @@ export async function readPingBody(body: ReadableStream<Uint8Array> | null): Pro
   for (let chunks = 0, chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
     const room = PING_BODY_READ_BYTES - tail.length;
     if (chunks === PING_BODY_READ_CHUNKS || chunk.value.length > room) {
-      if (chunks < PING_BODY_READ_CHUNKS) tail.push(chunk.value.subarray(0, toBoundary(chunk.value, room)));
+      if (chunks < PING_BODY_READ_CHUNKS) tail.push(chunk.value.subarray(0, boundaryAtOrBefore(chunk.value, room)));
       reader.releaseLock();
       return { output: tail.text(true), unread: true };
     }
