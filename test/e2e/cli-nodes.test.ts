@@ -75,8 +75,10 @@ describe('the lifeline CLI against a running engine: keys, nodes and the agent',
   it("a job's crontab line run through npx names the package's own file, not npm's cache that npx ran it from", async () => {
     // `npx lifeline`, as README runs the CLI, links the package into <cache>/_npx/<hash>/ and runs
     // its bin link there: a directory npm may empty. A cache of the test's own keeps the user's out of it.
+    // Without ignore-scripts, linking the package into a new cache runs its `prepare` (a build that
+    // empties dist/ first), and every engine other tests start from dist/ meanwhile fails to load.
     const cache = tempDir('lifeline-npm-cache-');
-    const added = await cli(['nodes', 'add', 'npx-backup', '--schedule', '0 3 * * *'], { npm_config_cache: cache }, undefined, ['npx', '--yes', 'lifeline']);
+    const added = await cli(['nodes', 'add', 'npx-backup', '--schedule', '0 3 * * *'], { npm_config_cache: cache, npm_config_ignore_scripts: 'true' }, undefined, ['npx', '--yes', 'lifeline']);
     assert.equal(added.code, 0, added.stderr);
     assert.equal(added.stdout.match(/^In its crontab: {2}0 3 \* \* \* (.*) run --ping-url /m)![1], `${nodeOffCronPath}${join(ROOT, 'bin/lifeline.mjs')}`);
   });
