@@ -210,8 +210,10 @@ export function createMetrics(source?: MetricsSource) {
       },
       { reason: DB_ERROR_KINDS },
     ),
-    // The one labelled series not made at 0: its routes and statuses are many, and no alert reads
-    // its increase(); the latency panels read rates of series that already have requests. Up to
+    // The one labelled series not made at 0: its routes and statuses are many. LifelineApiErrors
+    // reads the rate of its 5xx counts, so the first 5xx of each method, route and status is not
+    // seen by rate() (its series starts at 1, not 0); a sustained error rate, what that alert is
+    // for, is. The latency panels read rates of series that already have requests. Up to
     // 30 s: an answer slower than 2.5 s (a /metrics waiting on Postgres, a page under load) was
     // only "+Inf"; the 3 buckets are 3 more series per method, route and status seen (15 → 18).
     http: new Histogram({

@@ -81,13 +81,6 @@ export class HttpDrain {
     };
   }
 
-  /** How many answers the drain would tell `Connection: close` if it began now. */
-  get answersUnderWay(): number {
-    let n = 0;
-    for (const answers of this.answering.values()) n += answers.size;
-    return n;
-  }
-
   private underWay(socket: Socket, outgoing: ServerResponse): void {
     const answers = this.answering.get(socket) ?? new Set<ServerResponse>();
     if (!this.answering.has(socket)) {

@@ -64,9 +64,14 @@ export function errorAnswer(err: ApiError | Refusal): Answer {
  */
 export const POSTGRES_RETRY_AFTER_S = 5;
 
-/** The 503 for work that needs Postgres while it does not answer (a refused or lost connection). */
+/**
+ * The 503 for work that needs Postgres while it does not answer (a refused or lost connection). A
+ * connection lost after its COMMIT (or a lone statement) reached Postgres may have committed, so it
+ * does not say nothing was stored; and the Idempotency-Key middleware gives a failed request's key
+ * up, so a retry with the same key acts again: it does not say that makes a retry safe either.
+ */
 export function postgresUnavailable(): ApiError {
-  return new ApiError(503, 'unavailable', 'Postgres does not answer this process; nothing was stored. Try again after Retry-After seconds.', undefined, {
+  return new ApiError(503, 'unavailable', 'Postgres does not answer this process; the request may or may not have been stored (a connection lost while committing leaves that unknown). Try again after Retry-After seconds: a heartbeat sent twice does no harm, but another write may then be made twice, even with the same Idempotency-Key, so look first where that matters.', undefined, {
     'retry-after': String(POSTGRES_RETRY_AFTER_S),
   });
 }

@@ -19,7 +19,7 @@ const ERRORS = {
   422: ['IdempotencyKeyReused', 'The Idempotency-Key was used for a different method, path or body (`idempotency_key_reused`).'],
   429: ['RateLimited', 'Too many requests or failed authentications for now (`rate_limited`); `Retry-After` says how many seconds to wait.'],
   500: ['Internal', 'Something failed on the server; it has been logged (`internal`, never a stack or SQL).'],
-  503: ['Unavailable', 'Postgres does not answer this process, or its start is still under way and it holds LIFELINE_HELD_REQUESTS_MAX requests already, or its start failed (`unavailable`); nothing was stored. `Retry-After` says how many seconds to wait.'],
+  503: ['Unavailable', 'Postgres does not answer this process, or its start is still under way and it holds LIFELINE_HELD_REQUESTS_MAX requests already, or its start failed (`unavailable`). A request refused before it acted (a held start, heartbeats refused while flushes fail) stored nothing; one whose connection to Postgres was lost may have been stored, so a retried write may act twice, even with the same `Idempotency-Key` (a failed request gives its key up). `Retry-After` says how many seconds to wait.'],
 } as const satisfies Record<number, readonly [string, string]>;
 
 export type ErrorStatus = keyof typeof ERRORS;

@@ -3,8 +3,10 @@ import type { NewOutboxEvent, OutboxEvent } from './topics.ts';
 
 /**
  * A claimed event and when it came due: its `available_at` (a timer's firing time, a retry's), or
- * when it was written if that was later. What its dispatch latency is measured from, as the
- * backlog gauges measure lateness from it: a timer armed an hour ahead is not an hour late.
+ * when it was written if that was later. What its dispatch latency is measured from: a timer armed
+ * an hour ahead is not an hour late. For an event never tried this is where the backlog gauge counts
+ * lateness from too; for a retried one it is not: its latency counts from the retry's due time, while
+ * the gauge counts it late from when it was written (outboxBacklog).
  */
 export type ClaimedEvent = OutboxEvent & { due_at: Date };
 

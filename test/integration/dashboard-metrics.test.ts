@@ -440,7 +440,7 @@ function promtoolRuleTests(tests: unknown[]): void {
 
 // A failing receiver or a Postgres that resets connections was first heard of at 15 minutes (a
 // delivery that old), or not at all: the API's 5xx and the failed share of delivery attempts.
-test('promtool: LifelineApiErrors fires past 5% 5xx answers for 5 min, LifelineNotificationsFailing when most attempts of a channel type fail; neither for a single error, a retry that gets through or held pages', { skip: promtool ? false : 'promtool is not installed' }, () => {
+test('promtool: LifelineApiErrors fires past 5% 5xx answers for 5 min, LifelineNotificationsFailing when most attempts of a channel type fail; neither for a single error, probes answering 503, a retry that gets through or held pages', { skip: promtool ? false : 'promtool is not installed' }, () => {
   const answers = (status: string, perMinute: string) => ({
     series: `lifeline_http_request_duration_seconds_count{job="lifeline",instance="a:8080",method="POST",route="/v1/heartbeats",status="${status}"}`,
     values: perMinute,
@@ -458,6 +458,15 @@ test('promtool: LifelineApiErrors fires past 5% 5xx answers for 5 min, LifelineN
         { eval_time: '4m', alertname: 'LifelineApiErrors', exp_alerts: [] },
         { eval_time: '10m', alertname: 'LifelineApiErrors', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
       ],
+    },
+    // A notifier-only worker with Redis down answers every probe 503 and nothing else: not the API.
+    {
+      interval: '1m',
+      input_series: [
+        { series: 'lifeline_http_request_duration_seconds_count{job="lifeline",instance="w:8080",method="GET",route="/readyz",status="503"}', values: '0+6x20' },
+        { series: 'lifeline_http_request_duration_seconds_count{job="lifeline",instance="w:8080",method="GET",route="/healthz",status="200"}', values: '0+6x20' },
+      ],
+      alert_rule_test: [{ eval_time: '15m', alertname: 'LifelineApiErrors', exp_alerts: [] }],
     },
     // 3 % of answers failing, and a single 500, are noise.
     {

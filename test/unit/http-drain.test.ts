@@ -139,11 +139,11 @@ describe('HttpDrain on a node:http server', () => {
   it('keeps no answer of a pipelining connection its client closed', async () => {
     const drain = new HttpDrain();
     // The first request is never answered, so the three after it queue behind it on the connection.
-    let answered = 0;
+    const answers: ServerResponse[] = [];
     const server = createServer(
       drain.wrap((incoming, outgoing) => {
         incoming.resume();
-        if (answered++ > 0) outgoing.end('ok');
+        if (answers.push(outgoing) > 1) outgoing.end('ok');
       }),
     );
     drain.track(server);
@@ -159,11 +159,17 @@ describe('HttpDrain on a node:http server', () => {
       socket.write(['/a', '/b', '/c', '/d'].map((path) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`).join(''));
       while (arrived.length < 4) await once(server, 'request');
       await Promise.all(arrived);
-      assert.equal(drain.answersUnderWay, 4);
       socket.destroy();
       await Promise.all(serverSides);
-      // The first answer closed with the connection; the three queued behind it never close.
-      assert.equal(drain.answersUnderWay, 0);
+      // A drain beginning now tells every answer it still holds `Connection: close`: none of this
+      // gone connection's, neither the first (closed with it) nor the three queued behind it, whose
+      // responses never get a socket and so never close; held per answer, they stayed for ever.
+      const end = await drain.begin(0);
+      assert.deepEqual(end, { by: 'quiet' });
+      assert.deepEqual(
+        answers.map((a) => [a.getHeader('connection'), a.shouldKeepAlive]),
+        answers.map(() => [undefined, true]),
+      );
     } finally {
       server.closeAllConnections();
       server.close();
