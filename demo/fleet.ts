@@ -2,7 +2,7 @@
 // machine readings are numbers the scenario can change; the agent's checks judge them exactly as
 // they judge a real machine. Failing a host stops its loop; recovering it starts a new one.
 
-import { evaluateChecks, type HostSample } from '../src/cli/agent-checks.ts';
+import { ALL_CHECKS, evaluateChecks, type HostSample } from '../src/cli/agent-checks.ts';
 import { runAgent } from '../src/cli/agent-loop.ts';
 import { Client } from '../src/cli/client.ts';
 
@@ -59,7 +59,7 @@ export class Fleet {
     runAgent({
       client: host.client,
       intervalMs: this.intervalMs,
-      collect: () => evaluateChecks(host.sample),
+      collect: () => evaluateChecks(host.sample, ALL_CHECKS),
       signal: stop.signal,
       onBeat: (beat) => (beat.ok ? this.heartbeats++ : this.errors++),
     }).catch((err: Error) => this.report(`${name}: the agent stopped: ${err.message}`));

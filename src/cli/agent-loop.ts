@@ -54,7 +54,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       const body = {
         ...(opts.node ? { node: opts.node } : {}),
         status: 'ok',
-        checks,
+        // No checks (`--checks none`) is a plain "alive", judged on its status alone.
+        ...(Object.keys(checks).length ? { checks } : {}),
         sent_at: new Date(started).toISOString(),
         seq,
         interval_seconds: Math.max(1, Math.round(opts.intervalMs / 1000)),

@@ -58,6 +58,15 @@ describe('runAgent', () => {
     assert.ok(seqs[0]! >= Date.now() - 60_000, 'seq starts from the clock, so a restarted agent is not ignored');
   });
 
+  it('sends a plain heartbeat, with no checks field, when there are no checks (--checks none)', async () => {
+    const { client, bodies } = scriptedClient([]);
+    const stop = new AbortController();
+    await runAgent({ client, intervalMs: 5, collect: () => ({}), signal: stop.signal, onBeat: () => stop.abort() });
+    assert.equal(bodies.length, 1);
+    assert.equal(bodies[0]!.status, 'ok');
+    assert.ok(!('checks' in bodies[0]!), JSON.stringify(bodies[0]));
+  });
+
   it('stops with the error when the request cannot be made at all, since retrying cannot help', async () => {
     const refused = new TypeError('Cannot convert argument to a ByteString because the character at index 7 has a value of 8220 which is greater than 255.');
     const client = new Client({ url: 'http://engine.test', token: 't', fetch: (() => Promise.reject(refused)) as typeof fetch });

@@ -331,6 +331,12 @@ describe('the command line', () => {
     ['the agent given its secret on the command line', ['agent', '--token', 't'], /the agent takes no --token: .* pass --token-file \(or LIFELINE_TOKEN_FILE\), or set LIFELINE_TOKEN/],
     // Retrying cannot fix these: the agent looped on "cannot reach …: ERR_INVALID_URL" for good.
     ['an engine URL without its scheme', ['agent', '--url', '127.0.0.1:18713'], /--url must be an http or https URL, got "127\.0\.0\.1:18713" \(did you mean http:\/\/127\.0\.0\.1:18713\?\)/],
+    // A busy host warned on load at once, with no way to change or drop the check.
+    ['a check the agent does not have', ['agent', '--checks', 'cpu'], /--checks must be a comma-separated list of disk, memory, load, or none; "cpu" is no check/],
+    ['load limits the wrong way round', ['agent', '--load-per-core', '4:2'], /--load-per-core warn must be below fail .*got "4:2"/],
+    ['free-space limits the wrong way round', ['agent', '--disk-free', '5:10'], /--disk-free warn must be above fail .*got "5:10"/],
+    ['a limit that is not WARN:FAIL', ['agent', '--memory-free', '10'], /--memory-free must be WARN:FAIL, two numbers such as 10:5, got "10"/],
+    ['limits for a check not sent', ['agent', '--checks', 'disk', '--load-per-core', '4:8'], /--load-per-core has no effect without load in --checks/],
     ['an engine URL read as a scheme', ['nodes', 'list', '--url', 'localhost:8080', '--token', 't'], /--url must be an http or https URL, got "localhost:8080"/],
     ['a token pasted with curly quotes', ['nodes', 'list', '--token', '\u201cllk_x\u201d'], /--token holds "\u201c" \(U\+201C\) at character 1, which no token has/],
     ['an engine URL on a port fetch refuses', ['nodes', 'list', '--url', 'http://127.0.0.1:1', '--token', 't'], /http:\/\/127\.0\.0\.1:1 has a port fetch never connects to \(bad port\)/],
