@@ -82,14 +82,23 @@ export async function signInToConsole(page: Page, origin: string, key: string, p
   await page.waitForURL(origin + path);
 }
 
-/** Has `region` re-read itself as the live feed reporting `type` makes it, and waits for the morph. */
+/**
+ * Has `region` re-read itself as the live feed reporting `type` makes it, and waits for the morph of
+ * a request that went out after the event: one already in flight then (the feed's connection, the
+ * 30 s re-read) answers with what was there before the change, and htmx queues the event's own
+ * behind it, so the first morph after the event could show the old counts (seen once in a CI run).
+ */
 export const reread = (page: Page, region: string, type: string) =>
   page.evaluate(
     ([region, type]) =>
       new Promise<void>((done) => {
-        // (An anonymous listener, left in place: a named one would need tsx's __name helper in the page.)
+        // (Anonymous listeners, left in place: a named one would need tsx's __name helper in the page.)
+        const sent = new Set<unknown>();
+        document.addEventListener('htmx:before:request', (e) => {
+          if ((e.target as Element | null)?.id === region) sent.add((e as CustomEvent).detail?.ctx);
+        });
         document.addEventListener('htmx:after:swap', (e) => {
-          if ((e.target as Element | null)?.id === region) done();
+          if ((e.target as Element | null)?.id === region && sent.has((e as CustomEvent).detail?.ctx)) done();
         });
         document.getElementById('live')!.dispatchEvent(new Event(type));
       }),
