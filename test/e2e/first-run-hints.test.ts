@@ -16,9 +16,14 @@ const FIRST_START_MS = 300_000;
 /** What the engine's shell had and a new terminal does not. */
 const ENGINE_ONLY = ['DATABASE_URL', 'REDIS_URL', 'LIFELINE_DATA_DIR', 'LIFELINE_URL', 'LIFELINE_TOKEN', 'LIFELINE_TOKEN_FILE', 'LIFELINE_ADMIN_TOKEN', 'PORT', 'HOST', 'LIFELINE_PUBLIC_URL'];
 
-/** `line` run by sh in the project directory, as pasted into a new terminal there. */
+/**
+ * `line` run by sh in the project directory, as pasted into a new terminal there. With npm's
+ * scripts off: the first `npx lifeline` from a checkout links it into npm's cache and runs its
+ * `prepare`, a build that empties dist/ first, and engines other tests start from dist/ meanwhile
+ * failed to load (MODULE_NOT_FOUND, seen in a CI run).
+ */
 async function paste(line: string) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !ENGINE_ONLY.includes(k)));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !ENGINE_ONLY.includes(k))), npm_config_ignore_scripts: 'true' };
   return finished(spawn('sh', ['-c', line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
